@@ -182,6 +182,9 @@ export interface ValidationIssue {
   message: string;
   /** How to fix it. */
   hint: string;
+  /** 1-based position in the source text, when the document was parsed from text. */
+  line?: number;
+  column?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +287,9 @@ export interface Instance {
   userKey: string;
   /** The `uniqueBy` value (every_time) or `_` (once). */
   instanceKey: string;
+  /** The entry event's identity, for the payload's `userId` / `anonymousId` (userKey is either). */
+  userId?: string;
+  anonymousId?: string;
   /** How many times an instance entered at this key (re-entry after completion). */
   epoch: number;
   status: 'active' | 'completed' | 'exited';

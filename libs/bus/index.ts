@@ -1,0 +1,30 @@
+export { connectBus, compareVersions, MIN_SERVER_VERSION } from './connection.js';
+export type { Bus, BusOptions } from './connection.js';
+export { provision } from './provision.js';
+export type { Drift, ProvisionReport } from './provision.js';
+export {
+  BUCKETS,
+  DELIVER_MAX_AGE_MS,
+  DLQ_MAX_AGE_MS,
+  JOURNAL_MAX_AGE_MS,
+  STREAMS,
+  desiredBuckets,
+  desiredStreams,
+} from './topology.js';
+export type { DesiredBucket, DesiredStream, TopologyConfig } from './topology.js';
+export { defineMessage } from './codec.js';
+export type { MessageCodec } from './codec.js';
+export { fnv1a32, partitionOf } from './partition.js';
+export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
+export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
+export { publishWithId } from './publish.js';
+export type { PublishResult } from './publish.js';
+export { ack, retry, terminal } from './outcome.js';
+export type { Outcome } from './outcome.js';
+export { defaultDurableName, startRunner, STOP_NAK_DELAY_MS, throwBackoffMs } from './runner.js';
+export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
+export { decodeDlqRecord, DlqRecordSchema } from './dlq.js';
+export type { DlqRecord } from './dlq.js';
+export { KeyScheduler } from './key-scheduler.js';
+export { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
+export type { BusCode } from './errors.js';

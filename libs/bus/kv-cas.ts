@@ -1,0 +1,86 @@
+// State writes are compare-and-set on the KV revision (STYLE.md rule 7): `create` for the first
+// write, `update(key, value, revision)` after; a conflict reloads and decides again.
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { Counter } from 'prom-client';
+
+import { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
+
+export interface ValueCodec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export interface CasOptions<T> {
+  codec: ValueCodec<T>;
+  /** Attempts before CAIRN_E_BUS_CAS_EXHAUSTED (default 5). */
+  maxAttempts?: number;
+  /** Where conflicts are counted (cairn_kv_cas_conflicts_total). */
+  metrics?: { kvCasConflicts: Counter<'bucket'> };
+  /** The bucket label; read from the KV handle when omitted. */
+  bucket?: string;
+}
+
+export interface CasResult<T> {
+  /** The value now stored (or the current one when fn chose not to write). */
+  value: T | undefined;
+  /** Its revision; undefined when the key does not exist. */
+  revision: number | undefined;
+  written: boolean;
+  attempts: number;
+}
+
+/** Decide is called with the current value and revision; returning undefined writes nothing. */
+export type CasDecide<T> = (current: T | undefined, revision: number | undefined) => T | undefined;
+
+export async function casUpdate<T>(
+  kv: KV,
+  key: string,
+  fn: CasDecide<T>,
+  opts: CasOptions<T>,
+): Promise<CasResult<T>> {
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const bucket = opts.bucket ?? (kv as { bucket?: string }).bucket ?? 'unknown';
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const entry = await kv.get(key);
+    const live = entry && entry.operation === 'PUT' ? entry : undefined;
+    const current = live ? opts.codec.decode(live.value) : undefined;
+    const revision = live?.revision;
+    const next = fn(current, revision);
+    if (next === undefined) return { value: current, revision, written: false, attempts: attempt };
+    const bytes = opts.codec.encode(next);
+    try {
+      const newRevision =
+        revision === undefined ? await kv.create(key, bytes) : await kv.update(key, bytes, revision);
+      return { value: next, revision: newRevision, written: true, attempts: attempt };
+    } catch (err) {
+      if (!isCasConflict(err)) throw err;
+      lastError = err;
+      opts.metrics?.kvCasConflicts.inc({ bucket });
+    }
+  }
+  throw new BusError(
+    BusCodes.CAS_EXHAUSTED,
+    `${bucket}/${key}: still conflicting after ${maxAttempts} attempts; the key is updated too often concurrently`,
+    { cause: lastError },
+  );
+}
+
+/** Wrong-last-sequence conflicts (10071; 10164 and the transient 10163 from 2.11). */
+export function isCasConflict(err: unknown): boolean {
+  const cause = err instanceof Error && !(err instanceof JetStreamApiError) ? err.cause : err;
+  return (
+    (err instanceof JetStreamApiError && CAS_CONFLICT_CODES.has(err.code)) ||
+    (cause instanceof JetStreamApiError && CAS_CONFLICT_CODES.has(cause.code))
+  );
+}
+
+/** A KV-safe key from an arbitrary string (user ids, unique-id values): base64url, no padding. */
+export function encodeKey(raw: string): string {
+  return Buffer.from(raw, 'utf8').toString('base64url');
+}
+
+export function decodeKey(encoded: string): string {
+  return Buffer.from(encoded, 'base64url').toString('utf8');
+}

@@ -1,0 +1,26 @@
+// Publishing with a deterministic Nats-Msg-Id: JetStream drops a repeat within the stream's
+// duplicate window, which makes re-publishing recorded commands safe (DESIGN.md §2).
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+
+export interface PublishResult {
+  stream: string;
+  seq: number;
+  /** True when the stream had already stored a message with this id. */
+  duplicate: boolean;
+}
+
+export async function publishWithId(
+  js: JetStreamClient,
+  subject: string,
+  bytes: Uint8Array,
+  msgId: string,
+  opts: { headers?: MsgHdrs; timeoutMs?: number } = {},
+): Promise<PublishResult> {
+  const ack = await js.publish(subject, bytes, {
+    msgID: msgId,
+    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+  });
+  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+}

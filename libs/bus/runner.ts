@@ -1,0 +1,273 @@
+// The one shared consume loop (STYLE.md rule 4): durable pull consumers, per-key ordering,
+// bounded concurrency, ack/nak/term, the delivery budget, the DLQ, metrics and the drain.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { errors, nanos } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+
+import type { Bus } from './connection.js';
+import { dlqRecordOf, publishDlq } from './dlq.js';
+import { KeyScheduler } from './key-scheduler.js';
+import type { Outcome } from './outcome.js';
+
+export interface HandlerContext {
+  deliveryCount: number;
+  subject: string;
+  log: Logger;
+}
+
+export interface RunnerMetrics {
+  runnerMessages: { inc(labels: { stage: string; outcome: string }): void };
+  runnerHandleSeconds: { observe(labels: { stage: string }, value: number): void };
+  dlq: { inc(labels: { stage: string; reason: string }): void };
+}
+
+export interface RunnerOptions {
+  bus: Bus;
+  stream: string;
+  stage: string;
+  /** One durable pull consumer per subject (e.g. per owned partition). */
+  subjects: string[];
+  /** Durable name of a subject's consumer; default `${stage}-p${n}` from its first numeric token. */
+  durableName?: (subject: string) => string;
+  keyOf(msg: JsMsg): string;
+  handler(msg: JsMsg, ctx: HandlerContext): Promise<Outcome>;
+  /** Deliveries before a message goes to the DLQ with reason `max_deliver`. */
+  maxDeliver: number;
+  ackWaitMs: number;
+  concurrency: number;
+  dlqSubject: string;
+  logger: Logger;
+  metrics?: RunnerMetrics;
+  /** Messages one consumer may have unacknowledged (default 1000). */
+  maxAckPending?: number;
+}
+
+export interface Runner {
+  ready: Promise<void>;
+  isReady(): boolean;
+  /** Stop pulling, let in-flight work finish within `graceMs`, nak what never started. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * Delay of the naks sent on stop. The server keeps this connection's pull requests until they
+ * expire, and an immediate redelivery would go to them and be lost until ack wait; one second
+ * lets the service close its connection first (which drops them).
+ */
+export const STOP_NAK_DELAY_MS = 1_000;
+
+/** Backoff for a handler that threw: 0.5 s doubling, capped at 30 s. */
+export function throwBackoffMs(deliveryCount: number): number {
+  return Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+}
+
+export function defaultDurableName(stage: string, subject: string): string {
+  const n = subject.split('.').find((t) => /^\d+$/.test(t));
+  return n === undefined ? `${stage}-${subject.replace(/[.*>\s]/g, '_')}` : `${stage}-p${n}`;
+}
+
+export function startRunner(opts: RunnerOptions): Runner {
+  const { bus, stage, stream } = opts;
+  const log = opts.logger.child({ component: 'runner', stage });
+  const tracked = new Map<number, { msg: JsMsg; touched: number }>();
+  const subscriptions: ConsumerMessages[] = [];
+  let ready = false;
+  let stopping = false;
+
+  const count = (outcome: string): void => opts.metrics?.runnerMessages.inc({ stage, outcome });
+
+  const toDlq = async (msg: JsMsg, reason: string, detail?: string): Promise<void> => {
+    try {
+      await publishDlq(bus.js, opts.dlqSubject, dlqRecordOf(msg, stage, reason, detail, new Date()));
+    } catch (err) {
+      // The record must exist before the message is dropped: try again later.
+      log.error({ err, seq: msg.seq, subject: msg.subject }, 'dlq publish failed');
+      msg.nak(1_000);
+      count('dlq_failed');
+      return;
+    }
+    // Ack, not term: on 2.9 a term'd message stays in a work-queue stream forever, and the DLQ
+    // record is now the durable trace of it.
+    msg.ack();
+    opts.metrics?.dlq.inc({ stage, reason });
+    log.warn(
+      { seq: msg.seq, subject: msg.subject, reason, detail, deliveryCount: msg.info.deliveryCount },
+      'moved to dlq',
+    );
+  };
+
+  const handleOne = async (msg: JsMsg, key: string): Promise<void> => {
+    const deliveryCount = msg.info.deliveryCount;
+    if (deliveryCount > opts.maxDeliver) {
+      count('max_deliver');
+      return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`);
+    }
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await opts.handler(msg, {
+        deliveryCount,
+        subject: msg.subject,
+        log: log.child({ seq: msg.seq }),
+      });
+    } catch (err) {
+      log.warn({ err, seq: msg.seq, subject: msg.subject, deliveryCount }, 'handler threw; retrying');
+      outcome = { kind: 'retry', delayMs: throwBackoffMs(deliveryCount) };
+      count('error');
+    }
+    opts.metrics?.runnerHandleSeconds.observe({ stage }, (performance.now() - started) / 1_000);
+    if (outcome.kind === 'ack') {
+      msg.ack();
+      count('ack');
+    } else if (outcome.kind === 'retry') {
+      if (deliveryCount >= opts.maxDeliver) {
+        count('max_deliver');
+        return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`);
+      }
+      // Later messages of this key wait for the redelivery: per-key order (DESIGN.md §5.2).
+      if (!stopping) scheduler.block(key, msg.seq);
+      msg.nak(outcome.delayMs);
+      count('retry');
+    } else {
+      count('terminal');
+      await toDlq(msg, outcome.reason, outcome.detail);
+    }
+  };
+
+  const scheduler = new KeyScheduler<JsMsg>(opts.concurrency, async (msg, key) => {
+    try {
+      await handleOne(msg, key);
+    } finally {
+      tracked.delete(msg.seq);
+    }
+  });
+
+  const onMessage = (msg: JsMsg): void => {
+    if (stopping) {
+      msg.nak(STOP_NAK_DELAY_MS);
+      return;
+    }
+    // A redelivery of a message we still hold (ack wait passed): the held copy answers for it.
+    if (scheduler.has(msg.seq)) return;
+    let key: string;
+    try {
+      key = opts.keyOf(msg);
+    } catch (err) {
+      void toDlq(msg, 'bad_key', (err as Error).message);
+      return;
+    }
+    tracked.set(msg.seq, { msg, touched: Date.now() });
+    scheduler.push(key, msg.seq, msg);
+  };
+
+  // Messages waiting behind their key (or in a slow handler) must not hit ack wait.
+  const touchEvery = Math.max(200, Math.floor(opts.ackWaitMs / 3));
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const t of tracked.values()) {
+      if (now - t.touched >= touchEvery) {
+        t.msg.working();
+        t.touched = now;
+      }
+    }
+  }, touchEvery);
+  heartbeat.unref();
+
+  // A server that is restarting answers API calls with timeouts for a while: keep trying.
+  const persist = async <R>(what: string, fn: () => Promise<R>): Promise<R> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (stopping || !isTransient(err)) throw err;
+        log.warn({ err, attempt, what }, 'bus not ready; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+      }
+    }
+  };
+
+  const ensureConsumer = async (durable: string, cfg: Partial<ConsumerConfig>): Promise<void> => {
+    try {
+      await bus.jsm.consumers.add(stream, cfg);
+    } catch (addError) {
+      if (isTransient(addError)) throw addError;
+      // It may exist with another config: update what a durable allows to change.
+      await bus.jsm.consumers
+        .update(stream, durable, {
+          ack_wait: cfg.ack_wait,
+          max_deliver: cfg.max_deliver,
+          max_ack_pending: cfg.max_ack_pending,
+        })
+        .catch(() => {
+          throw addError;
+        });
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    for (const subject of opts.subjects) {
+      const durable = opts.durableName?.(subject) ?? defaultDurableName(stage, subject);
+      const cfg = {
+        durable_name: durable,
+        filter_subject: subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(opts.ackWaitMs),
+        // The runner enforces the budget itself, so that the last delivery reaches the DLQ.
+        max_deliver: -1,
+        max_ack_pending: opts.maxAckPending ?? 1_000,
+      };
+      await persist(`consumer ${durable}`, () => ensureConsumer(durable, cfg));
+      const consumer = await persist(`consumer ${durable}`, () => bus.js.consumers.get(stream, durable));
+      const messages = await consumer.consume({
+        max_messages: Math.max(16, opts.concurrency * 2),
+        callback: onMessage,
+      });
+      subscriptions.push(messages);
+      log.info({ stream, durable, subject }, 'consuming');
+    }
+    ready = !stopping;
+  };
+
+  const readyPromise = start();
+  readyPromise.catch((err: unknown) => log.error({ err }, 'runner failed to start'));
+
+  return {
+    ready: readyPromise,
+    isReady: () => ready,
+    async stop(graceMs) {
+      stopping = true;
+      ready = false;
+      await Promise.all(subscriptions.map((s) => s.close().catch(() => undefined)));
+      // Nak what never started, in arrival order, so that another replica can take it.
+      for (const msg of scheduler.drain()) {
+        tracked.delete(msg.seq);
+        msg.nak(STOP_NAK_DELAY_MS);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>(
+        (resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)),
+      );
+      const result = await Promise.race([scheduler.idle().then(() => 'idle' as const), graceOver]);
+      clearTimeout(timer);
+      clearInterval(heartbeat);
+      if (result === 'timeout')
+        log.warn({ inFlight: scheduler.running }, 'grace period over with work in flight');
+      log.info({ stream }, 'runner stopped');
+    },
+  };
+}
+
+function isTransient(err: unknown): boolean {
+  return (
+    err instanceof errors.TimeoutError ||
+    err instanceof errors.NoRespondersError ||
+    err instanceof errors.RequestError
+  );
+}

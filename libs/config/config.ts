@@ -1,0 +1,313 @@
+// Environment -> typed Config, parsed once at the edge (STYLE.md rule 8). Every variable is
+// described once in SETTINGS, which also feeds docs/configuration.md and its test.
+import { z } from 'zod';
+
+import { parseDurationMs } from './duration.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface WriteKey {
+  key: string;
+  /** The source the key belongs to, when written as `key:source`. */
+  source?: string;
+}
+
+export interface Config {
+  natsUrl: string;
+  natsCreds?: string;
+  partitions: number;
+  httpPort: number;
+  metricsPort: number;
+  writeKeys: WriteKey[];
+  logLevel: LogLevel;
+  replicas: number;
+  /** This replica's ordinal i of `instances` (partition ownership). */
+  ordinal: number;
+  instances: number;
+  timerBucketMs: number;
+  shutdownGraceMs: number;
+  maxDeliver: number;
+  eventsMaxAgeMs: number;
+  dedupeWindowMs: number;
+  idempotencyWindowMs: number;
+  sendTimeoutMs: number;
+  egressAllowLoopback: boolean;
+}
+
+interface Setting {
+  variable: string;
+  default: string | undefined;
+  description: string;
+  hint: string;
+  schema: z.ZodType<unknown, string>;
+}
+
+const int = (min: number, max: number): z.ZodType<number, string> =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: 'is not a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be >= ${min}` })
+        .max(max, { error: `must be <= ${max}` }),
+    );
+
+const duration = (minMs: number, maxMs: number): z.ZodType<number, string> =>
+  z.string().transform((raw, ctx) => {
+    const ms = parseDurationMs(raw);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)} is not a duration` });
+      return z.NEVER;
+    }
+    if (ms < minMs || ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `${raw} is out of range` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const bool: z.ZodType<boolean, string> = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((s) => ['true', 'false', '1', '0', 'yes', 'no'].includes(s), { error: 'is not a boolean' })
+  .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+const KEY_PART = /^[A-Za-z0-9_.\-/+=]+$/;
+const writeKeys: z.ZodType<WriteKey[], string> = z.string().transform((raw, ctx) => {
+  const out: WriteKey[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [key = '', source, extra] = item.split(':');
+    if (!KEY_PART.test(key) || extra !== undefined || (source !== undefined && !KEY_PART.test(source))) {
+      ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(item)} is malformed` });
+      continue;
+    }
+    out.push(source === undefined ? { key } : { key, source });
+  }
+  return out;
+});
+
+const DAY = 86_400_000;
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    variable: 'NATS_URL',
+    default: 'nats://127.0.0.1:4222',
+    description: 'NATS server URL(s), comma-separated.',
+    hint: 'set a URL like nats://host:4222',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, { error: 'is not a nats:// URL' }),
+  },
+  {
+    variable: 'NATS_CREDS',
+    default: undefined,
+    description: 'Path to a NATS `.creds` file (JWT + nkey), when the server requires it.',
+    hint: 'point it to a readable .creds file or unset it',
+    schema: z.string().trim().min(1),
+  },
+  {
+    variable: 'CAIRN_PARTITIONS',
+    default: '16',
+    description: 'Number of user partitions P. Fixed at install: changing it remaps users.',
+    hint: 'use a whole number from 1 to 1024 (default 16)',
+    schema: int(1, 1024),
+  },
+  {
+    variable: 'CAIRN_HTTP_PORT',
+    default: '8088',
+    description: 'Port of the ingest HTTP API (Segment Tracking API).',
+    hint: 'use a port from 0 to 65535',
+    schema: int(0, 65_535),
+  },
+  {
+    variable: 'CAIRN_METRICS_PORT',
+    default: '9464',
+    description: 'Port of /metrics, /healthz and /readyz.',
+    hint: 'use a port from 0 to 65535',
+    schema: int(0, 65_535),
+  },
+  {
+    variable: 'CAIRN_WRITE_KEYS',
+    default: '',
+    description:
+      'Accepted write keys, comma-separated, each `key` or `key:source`. Empty: no key is accepted on HTTP.',
+    hint: 'write e.g. abc123:web,def456:ios',
+    schema: writeKeys,
+  },
+  {
+    variable: 'CAIRN_LOG_LEVEL',
+    default: 'info',
+    description: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    hint: 'use one of fatal, error, warn, info, debug, trace, silent',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  },
+  {
+    variable: 'CAIRN_REPLICAS',
+    default: '1',
+    description: 'Replicas of every stream and bucket (3 in production clusters).',
+    hint: 'use 1, 3 or 5',
+    schema: int(1, 5),
+  },
+  {
+    variable: 'CAIRN_INSTANCES',
+    default: '1',
+    description: 'Number N of matcher/timer replicas sharing the partitions.',
+    hint: 'use a whole number >= 1 (the StatefulSet replicas)',
+    schema: int(1, 1024),
+  },
+  {
+    variable: 'CAIRN_ORDINAL',
+    default: undefined,
+    description:
+      "This replica's ordinal i (0-based): it owns partitions p with p mod N == i. Derived from a StatefulSet HOSTNAME like `cairn-matcher-2` when unset.",
+    hint: 'set a whole number below CAIRN_INSTANCES, or run in a StatefulSet',
+    schema: int(0, 1023),
+  },
+  {
+    variable: 'CAIRN_TIMER_BUCKET',
+    default: '5s',
+    description: 'Width of a timer bucket (`timers.<p>.<bucket>`).',
+    hint: 'use a duration from 1s to 1h, e.g. 5s',
+    schema: duration(1_000, 3_600_000),
+  },
+  {
+    variable: 'CAIRN_SHUTDOWN_GRACE',
+    default: '10s',
+    description: "Time in-flight work gets to finish on SIGTERM before the rest is nak'd.",
+    hint: 'use a duration from 0s to 10m, e.g. 10s',
+    schema: duration(0, 600_000),
+  },
+  {
+    variable: 'CAIRN_MAX_DELIVER',
+    default: '10',
+    description: 'Deliveries a message gets before it goes to the DLQ with reason max_deliver.',
+    hint: 'use a whole number from 1 to 10000',
+    schema: int(1, 10_000),
+  },
+  {
+    variable: 'CAIRN_EVENTS_MAX_AGE',
+    default: '7d',
+    description: 'Retention of stream EVENTS (the replay log).',
+    hint: 'use a duration from 1m to 3650d, e.g. 7d',
+    schema: duration(60_000, 3_650 * DAY),
+  },
+  {
+    variable: 'CAIRN_DEDUPE_WINDOW',
+    default: '2m',
+    description: 'Duplicate window of the streams (Nats-Msg-Id dedupe).',
+    hint: 'use a duration from 1s to 1d, e.g. 2m',
+    schema: duration(1_000, DAY),
+  },
+  {
+    variable: 'CAIRN_IDEMPOTENCY_WINDOW',
+    default: '7d',
+    description: 'How long a delivery id is remembered (KV `sent` max age).',
+    hint: 'use a duration from 1m to 365d, e.g. 7d',
+    schema: duration(60_000, 365 * DAY),
+  },
+  {
+    variable: 'CAIRN_SEND_TIMEOUT',
+    default: '10s',
+    description: 'Timeout of one HTTP delivery attempt.',
+    hint: 'use a duration from 100ms to 5m, e.g. 10s',
+    schema: duration(100, 300_000),
+  },
+  {
+    variable: 'CAIRN_EGRESS_ALLOW_LOOPBACK',
+    default: 'false',
+    description: 'Allow webhook destinations on loopback/private addresses (dev and tests only).',
+    hint: 'use true or false',
+    schema: bool,
+  },
+];
+
+const HOSTNAME_ORDINAL = /-(\d+)$/;
+
+/** Parses the environment; throws ConfigError (CAIRN_E_CONFIG_INVALID) naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const issues: ConfigIssue[] = [];
+  const values: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = env[s.variable] ?? s.default;
+    if (raw === undefined) continue;
+    const parsed = s.schema.safeParse(raw);
+    if (parsed.success) values[s.variable] = parsed.data;
+    else issues.push({ variable: s.variable, message: describe(raw, parsed.error), hint: s.hint });
+  }
+
+  const instances = (values['CAIRN_INSTANCES'] as number | undefined) ?? 1;
+  let ordinal = values['CAIRN_ORDINAL'] as number | undefined;
+  if (ordinal === undefined && env['CAIRN_ORDINAL'] === undefined) {
+    const match = HOSTNAME_ORDINAL.exec(env['HOSTNAME'] ?? '');
+    if (match && instances > 1) ordinal = Number(match[1]);
+    else if (instances > 1) {
+      issues.push({
+        variable: 'CAIRN_ORDINAL',
+        message: `is unset and HOSTNAME ${JSON.stringify(env['HOSTNAME'] ?? '')} has no -<ordinal> suffix while CAIRN_INSTANCES=${instances}`,
+        hint: 'set CAIRN_ORDINAL, or run in a StatefulSet (HOSTNAME like cairn-matcher-2)',
+      });
+    } else ordinal = 0;
+  }
+  if (ordinal !== undefined && ordinal >= instances) {
+    issues.push({
+      variable: 'CAIRN_ORDINAL',
+      message: `${ordinal} is not below CAIRN_INSTANCES=${instances}`,
+      hint: 'use an ordinal from 0 to CAIRN_INSTANCES-1',
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // Every value below was validated by its setting's schema above.
+  const v = (name: string): never => values[name] as never;
+  const config: Config = {
+    natsUrl: v('NATS_URL'),
+    partitions: v('CAIRN_PARTITIONS'),
+    httpPort: v('CAIRN_HTTP_PORT'),
+    metricsPort: v('CAIRN_METRICS_PORT'),
+    writeKeys: v('CAIRN_WRITE_KEYS'),
+    logLevel: v('CAIRN_LOG_LEVEL'),
+    replicas: v('CAIRN_REPLICAS'),
+    ordinal: ordinal ?? 0,
+    instances,
+    timerBucketMs: v('CAIRN_TIMER_BUCKET'),
+    shutdownGraceMs: v('CAIRN_SHUTDOWN_GRACE'),
+    maxDeliver: v('CAIRN_MAX_DELIVER'),
+    eventsMaxAgeMs: v('CAIRN_EVENTS_MAX_AGE'),
+    dedupeWindowMs: v('CAIRN_DEDUPE_WINDOW'),
+    idempotencyWindowMs: v('CAIRN_IDEMPOTENCY_WINDOW'),
+    sendTimeoutMs: v('CAIRN_SEND_TIMEOUT'),
+    egressAllowLoopback: v('CAIRN_EGRESS_ALLOW_LOOPBACK'),
+  };
+  if (values['NATS_CREDS'] !== undefined) config.natsCreds = v('NATS_CREDS');
+  return config;
+}
+
+function describe(raw: string, error: z.ZodError): string {
+  const first = error.issues[0]?.message ?? 'is invalid';
+  const reason =
+    first.startsWith(JSON.stringify(raw)) || first.startsWith(raw)
+      ? first
+      : `${JSON.stringify(raw)} ${first}`;
+  return reason;
+}
+
+/** Partitions this replica owns: all when alone, else `{p : p mod N == ordinal}`. */
+export function ownedPartitions(config: Pick<Config, 'partitions' | 'ordinal' | 'instances'>): number[] {
+  const owned: number[] = [];
+  for (let p = 0; p < config.partitions; p++) if (p % config.instances === config.ordinal) owned.push(p);
+  return owned;
+}

@@ -1,0 +1,71 @@
+// A pure, stable string hash (FNV-1a 64-bit over UTF-8 bytes) for content hashes, instance ids,
+// wait tokens and random splits. Not cryptographic: ids only need to be stable and spread out.
+// Two 32-bit halves instead of BigInt keep it fast enough for 10^5 calls per second.
+import { forEachUtf8Byte } from './utf8.js';
+
+const TWO_32 = 0x1_0000_0000;
+
+/** FNV-1a 64 of the UTF-8 bytes of `text` as two unsigned 32-bit halves. */
+function fnv1a64(text: string): { hi: number; lo: number } {
+  // Offset basis 0xcbf29ce484222325.
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  forEachUtf8Byte(text, (byte) => {
+    lo = (lo ^ byte) >>> 0;
+    // Multiply by the prime 2^40 + 0x1b3: (hi,lo) * 0x1b3 + (lo << 40), modulo 2^64.
+    const loProduct = lo * 0x1b3;
+    const carry = Math.floor(loProduct / TWO_32);
+    const hiProduct = (hi * 0x1b3) % TWO_32;
+    hi = (hiProduct + carry + ((lo << 8) >>> 0)) % TWO_32;
+    lo = loProduct % TWO_32;
+  });
+  return { hi, lo };
+}
+
+const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+
+/** FNV-1a 64 of `text`, as 16 lowercase hex digits. */
+export function fnv1a64Hex(text: string): string {
+  const { hi, lo } = fnv1a64(text);
+  return hex8(hi) + hex8(lo);
+}
+
+// Unit separator: cannot be confused with the characters of ids, so ('a','bc') != ('ab','c').
+const SEPARATOR = '\u001f';
+
+/** A hex hash of an ordered list of parts (ids, numbers). */
+export function hashParts(...parts: ReadonlyArray<string | number>): string {
+  return fnv1a64Hex(parts.map(String).join(SEPARATOR));
+}
+
+/** murmur3's 32-bit finalizer: FNV's high bits mix the last bytes weakly, this spreads them. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A deterministic point in [0, 1) derived from the parts. */
+export function unitOf(...parts: ReadonlyArray<string | number>): number {
+  const { hi, lo } = fnv1a64(parts.map(String).join(SEPARATOR));
+  return fmix32((hi ^ lo) >>> 0) / TWO_32;
+}
+
+/** JSON with object keys sorted at every level (undefined members dropped), for content hashes. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

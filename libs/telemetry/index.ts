@@ -1,0 +1,8 @@
+export { createLogger, REDACT_PATHS } from './logger.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { createMetrics, DELIVERY_LATENCY_BUCKETS } from './metrics.js';
+export type { Metrics, MetricsOptions } from './metrics.js';
+export { startTelemetryServer } from './http.js';
+export type { Readiness, TelemetryServer, TelemetryServerOptions } from './http.js';
+export { TelemetryCodes, TelemetryError } from './errors.js';
+export type { TelemetryCode } from './errors.js';

@@ -1,0 +1,96 @@
+// The shared metric objects, defined in one place so every service uses the same names.
+// Labels never carry user ids (STYLE.md rule 12): only stages, journeys, destinations, outcomes.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Event-to-destination latency buckets (s); 300 s is Segment's target (DESIGN.md §5.7). */
+export const DELIVERY_LATENCY_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+const HANDLE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export interface Metrics {
+  registry: Registry;
+  eventsIngested: Counter<'type'>;
+  dlq: Counter<'stage' | 'reason'>;
+  kvCasConflicts: Counter<'bucket'>;
+  runnerMessages: Counter<'stage' | 'outcome'>;
+  runnerHandleSeconds: Histogram<'stage'>;
+  journal: Counter<'journey' | 'type'>;
+  deliveries: Counter<'journey' | 'destination' | 'outcome'>;
+  deliveryLatency: Histogram<'journey' | 'destination'>;
+  timerLateness: Histogram;
+  timersFired: Counter;
+}
+
+export interface MetricsOptions {
+  /** Also export Node process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** A fresh registry with every Cairn metric registered on it (one per process; tests make many). */
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    eventsIngested: new Counter({
+      name: 'cairn_events_ingested_total',
+      help: 'Events accepted by ingest, by event type',
+      labelNames: ['type'],
+      registers,
+    }),
+    dlq: new Counter({
+      name: 'cairn_dlq_total',
+      help: 'Messages moved to the DLQ, by stage and reason',
+      labelNames: ['stage', 'reason'],
+      registers,
+    }),
+    kvCasConflicts: new Counter({
+      name: 'cairn_kv_cas_conflicts_total',
+      help: 'KV compare-and-set conflicts that forced a reload',
+      labelNames: ['bucket'],
+      registers,
+    }),
+    runnerMessages: new Counter({
+      name: 'cairn_runner_messages_total',
+      help: 'Messages handled by a runner, by stage and outcome',
+      labelNames: ['stage', 'outcome'],
+      registers,
+    }),
+    runnerHandleSeconds: new Histogram({
+      name: 'cairn_runner_handle_seconds',
+      help: 'Handler time per message',
+      labelNames: ['stage'],
+      buckets: HANDLE_BUCKETS,
+      registers,
+    }),
+    journal: new Counter({
+      name: 'cairn_journal_total',
+      help: 'Journal entries (instance transitions), by journey and type',
+      labelNames: ['journey', 'type'],
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'cairn_deliveries_total',
+      help: 'Delivery attempts, by journey, destination and outcome',
+      labelNames: ['journey', 'destination', 'outcome'],
+      registers,
+    }),
+    deliveryLatency: new Histogram({
+      name: 'cairn_delivery_latency_seconds',
+      help: 'Event received to destination acknowledged',
+      labelNames: ['journey', 'destination'],
+      buckets: DELIVERY_LATENCY_BUCKETS,
+      registers,
+    }),
+    timerLateness: new Histogram({
+      name: 'cairn_timer_lateness_seconds',
+      help: 'Timer fire time minus its due instant',
+      buckets: LATENESS_BUCKETS,
+      registers,
+    }),
+    timersFired: new Counter({ name: 'cairn_timers_fired_total', help: 'Timers fired', registers }),
+  };
+}

@@ -1,0 +1,214 @@
+// Handlers are async by contract even when a test handler never awaits.
+/* eslint-disable @typescript-eslint/require-await */
+import type { JsMsg } from '@nats-io/jetstream';
+import t from 'tap';
+
+import {
+  ack,
+  connectBus,
+  decodeDlqRecord,
+  retry,
+  startRunner,
+  STREAMS,
+  terminal,
+  type Outcome,
+  type RunnerOptions,
+} from '../../../libs/bus/index.js';
+import { createMetrics } from '../../../libs/telemetry/index.js';
+import { silentLogger, waitUntil, withBus, type TestBus } from '../../helpers/bus.js';
+
+const text = (m: JsMsg): string => new TextDecoder().decode(m.data);
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function dlqRecords(tb: TestBus, subject: string) {
+  const c = await tb.bus.js.consumers.get(STREAMS.DLQ, { filter_subjects: subject }).catch(() => undefined);
+  void c;
+  const out = [];
+  const info = await tb.bus.jsm.streams.info(STREAMS.DLQ);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await tb.bus.jsm.streams.getMessage(STREAMS.DLQ, { seq });
+    if (m && m.subject === subject) out.push(decodeDlqRecord(m.data));
+  }
+  return out;
+}
+
+function run(
+  tb: TestBus,
+  t: { teardown(fn: () => unknown): void },
+  over: Partial<RunnerOptions> & Pick<RunnerOptions, 'handler'>,
+) {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const runner = startRunner({
+    bus: tb.bus,
+    stream: STREAMS.MATCH,
+    stage: 'matcher',
+    subjects: ['match.0.*'],
+    keyOf: (m) => text(m).split(':')[0] ?? '',
+    maxDeliver: 3,
+    ackWaitMs: 5_000,
+    concurrency: 8,
+    dlqSubject: 'dlq.matcher',
+    logger: silentLogger,
+    metrics,
+    ...over,
+  });
+  t.teardown(() => runner.stop(1_000));
+  return { runner, metrics };
+}
+
+void t.test('ack, retry with delay, terminal and max deliver', async (t) => {
+  const tb = await withBus(t);
+  const seen: { body: string; count: number; at: number }[] = [];
+  const { runner, metrics } = run(tb, t, {
+    handler: async (m, ctx): Promise<Outcome> => {
+      const body = text(m);
+      seen.push({ body, count: ctx.deliveryCount, at: Date.now() });
+      if (body.startsWith('ok')) return ack();
+      if (body.startsWith('later')) return ctx.deliveryCount === 1 ? retry(300) : ack();
+      if (body.startsWith('bad')) return terminal('bad_input', 'no good');
+      if (body.startsWith('throws')) throw new Error('handler bug');
+      return retry(10); // forever
+    },
+  });
+  await runner.ready;
+  t.ok(runner.isReady());
+  for (const b of ['ok:1', 'later:1', 'bad:1', 'flaky:1']) await tb.bus.js.publish('match.0.event', bytes(b));
+
+  await waitUntil(() => seen.filter((s) => s.body === 'later:1').length === 2, 10_000, 'redelivery');
+  const [first, second] = seen.filter((s) => s.body === 'later:1');
+  t.ok(second!.at - first!.at >= 280, `redelivered after the delay (${second!.at - first!.at} ms)`);
+  t.equal(second!.count, 2);
+
+  await waitUntil(async () => (await dlqRecords(tb, 'dlq.matcher')).length === 2, 10_000, 'dlq records');
+  const records = await dlqRecords(tb, 'dlq.matcher');
+  const bad = records.find((r) => r.reason === 'bad_input')!;
+  t.equal(bad.detail, 'no good');
+  t.equal(bad.stage, 'matcher');
+  t.equal(bad.stream, STREAMS.MATCH);
+  t.equal(bad.subject, 'match.0.event');
+  t.equal(bad.deliveryCount, 1);
+  t.equal(Buffer.from(bad.payload, 'base64').toString(), 'bad:1');
+  const flaky = records.find((r) => r.reason === 'max_deliver')!;
+  t.equal(Buffer.from(flaky.payload, 'base64').toString(), 'flaky:1');
+  t.equal(flaky.deliveryCount, 3);
+  t.equal(seen.filter((s) => s.body === 'flaky:1').length, 3, 'handled exactly maxDeliver times');
+
+  // Everything is settled: the work queue is empty.
+  await waitUntil(
+    async () => (await tb.bus.jsm.streams.info(STREAMS.MATCH)).state.messages === 0,
+    10_000,
+    'empty queue',
+  );
+  const dlqCount = await metrics.dlq.get();
+  t.same(dlqCount.values.map((v) => [v.labels.reason, v.value]).sort(), [
+    ['bad_input', 1],
+    ['max_deliver', 1],
+  ]);
+});
+
+void t.test('a throwing handler is retried with backoff', async (t) => {
+  const tb = await withBus(t);
+  const counts: number[] = [];
+  const { runner } = run(tb, t, {
+    handler: async (_m, ctx) => {
+      counts.push(ctx.deliveryCount);
+      if (ctx.deliveryCount < 2) throw new Error('transient');
+      return ack();
+    },
+  });
+  await runner.ready;
+  await tb.bus.js.publish('match.0.event', bytes('k:1'));
+  await waitUntil(() => counts.length === 2, 10_000, 'second delivery');
+  t.same(counts, [1, 2]);
+});
+
+void t.test('per-key order holds under concurrency, retries included', async (t) => {
+  const tb = await withBus(t, {});
+  const KEYS = 50;
+  const PER_KEY = 20;
+  const got = new Map<string, number[]>();
+  let running = 0;
+  let maxRunning = 0;
+  const active = new Set<string>();
+  let overlap = false;
+  const retried = new Set<string>();
+  const { runner } = run(tb, t, {
+    subjects: ['match.0.*', 'match.1.*'],
+    concurrency: 16,
+    maxDeliver: 5,
+    handler: async (m) => {
+      const [key = '', n = ''] = text(m).split(':');
+      if (active.has(key)) overlap = true;
+      active.add(key);
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      try {
+        await new Promise((r) => setTimeout(r, Math.random() * 5));
+        // Some messages fail once: their key must wait for the redelivery.
+        const id = `${key}:${n}`;
+        if (Number(n) % 7 === 3 && !retried.has(id)) {
+          retried.add(id);
+          return retry(50);
+        }
+        got.set(key, [...(got.get(key) ?? []), Number(n)]);
+        return ack();
+      } finally {
+        running--;
+        active.delete(key);
+      }
+    },
+  });
+  await runner.ready;
+  const pubs: Promise<unknown>[] = [];
+  for (let n = 0; n < PER_KEY; n++) {
+    for (let k = 0; k < KEYS; k++) pubs.push(tb.bus.js.publish(`match.${k % 2}.event`, bytes(`u${k}:${n}`)));
+  }
+  await Promise.all(pubs);
+  await waitUntil(
+    () => [...got.values()].reduce((s, v) => s + v.length, 0) === KEYS * PER_KEY,
+    30_000,
+    'all handled',
+  );
+  const expected = [...Array(PER_KEY).keys()];
+  const wrong = [...got.entries()].filter(([, seq]) => JSON.stringify(seq) !== JSON.stringify(expected));
+  t.same(wrong, [], 'every key saw its messages in order');
+  t.equal(overlap, false, 'never two messages of one key at once');
+  t.ok(maxRunning > 1 && maxRunning <= 16, `ran concurrently within the cap (${maxRunning})`);
+});
+
+void t.test('stop drains in-flight work and naks the rest', async (t) => {
+  const tb = await withBus(t);
+  // The first runner has its own connection, closed after stop as a service does on SIGTERM:
+  // the server forgets its pull requests, so the nak'd messages go to the next runner at once.
+  const oldBus = await connectBus({ url: tb.server.url, name: 'old', logger: silentLogger });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const handled: string[] = [];
+  const { runner } = run({ ...tb, bus: oldBus }, t, {
+    concurrency: 1,
+    handler: async (m) => {
+      await gate;
+      handled.push(text(m));
+      return ack();
+    },
+  });
+  await runner.ready;
+  for (const b of ['a:1', 'a:2', 'a:3']) await tb.bus.js.publish('match.0.event', bytes(b));
+  await waitUntil(
+    async () => (await tb.bus.jsm.consumers.info(STREAMS.MATCH, 'matcher-p0')).num_ack_pending === 3,
+    10_000,
+    'all pulled',
+  );
+  const stopped = runner.stop(5_000);
+  t.equal(runner.isReady(), false);
+  release();
+  await stopped;
+  await oldBus.close();
+  t.same(handled, ['a:1'], 'the in-flight one finished; the queued ones were not started');
+
+  // A new runner on the same durable gets the nak'd ones after the stop delay, in order.
+  const { runner: next } = run(tb, t, { handler: async (m) => (handled.push(text(m)), ack()) });
+  await next.ready;
+  await waitUntil(() => handled.length === 3, 4_000, 'redelivery to the next runner (before ack wait)');
+  t.same(handled, ['a:1', 'a:2', 'a:3']);
+});
