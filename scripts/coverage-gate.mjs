@@ -1,11 +1,11 @@
-// Coverage gates per area (tap 21 gates only the whole run). Reads coverage/coverage-summary.json,
+// Coverage gates per area (tap 21 gates only the whole run). Reads .tap/report/coverage-summary.json,
 // written by `tap --coverage-report=json-summary`, and fails when an area is under its floor.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
 const GATES = [{ area: 'libs/journey/', lines: 95, branches: 95 }];
 
-const summary = JSON.parse(readFileSync('coverage/coverage-summary.json', 'utf8'));
+const summary = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8'));
 let failed = false;
 for (const gate of GATES) {
   const totals = { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 } };
