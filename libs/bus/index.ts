@@ -28,3 +28,13 @@ export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
 export type { BusCode } from './errors.js';
+export {
+  DeliverJobMessage,
+  DeliverJobSchema,
+  MatchEventMessage,
+  NormalizedEventSchema,
+  TimerMessage,
+  TimerSchema,
+  subjects,
+} from './messages.js';
+export type { DeliverJob, TimerRecord } from './messages.js';

@@ -1,0 +1,68 @@
+// The wire messages between the services, each a versioned msgpack envelope with a zod schema
+// (STYLE.md rule 11). Subjects: match.<p>.event / match.<p>.timer, timers.<p>.<bucket>,
+// deliver.<p>. The journal carries JournalRecord as JSON-compatible msgpack too.
+import { z } from 'zod';
+
+import { defineMessage } from './codec.js';
+
+const record = z.record(z.string(), z.unknown());
+
+export const NormalizedEventSchema = z.object({
+  type: z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']),
+  name: z.string(),
+  userKey: z.string(),
+  userId: z.string().optional(),
+  anonymousId: z.string().optional(),
+  messageId: z.string(),
+  timestamp: z.number(),
+  receivedAt: z.number(),
+  properties: record,
+  traits: record,
+  context: record.optional(),
+});
+
+/** ingest -> matcher, on match.<p>.event. Nats-Msg-Id = event.messageId. */
+export const MatchEventMessage = defineMessage(
+  'match.event',
+  z.object({ v: z.literal(1), kind: z.literal('event'), event: NormalizedEventSchema }),
+);
+
+/** A pending timer: matcher -> timers.<p>.<bucket> (Nats-Msg-Id = token), and timer -> matcher on
+ * match.<p>.timer when due (Nats-Msg-Id = `timer:<token>`). */
+export const TimerSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('timer'),
+  journeyId: z.string(),
+  userKey: z.string(),
+  instanceKey: z.string(),
+  token: z.string(),
+  at: z.number(),
+});
+export const TimerMessage = defineMessage('timer', TimerSchema);
+export type TimerRecord = z.output<typeof TimerSchema>;
+
+/** matcher -> sender, on deliver.<p>. Nats-Msg-Id = deliveryId. */
+export const DeliverJobSchema = z.object({
+  v: z.literal(1),
+  deliveryId: z.string(),
+  destination: z.string(),
+  userKey: z.string(),
+  stepKey: z.object({ journeyId: z.string(), version: z.number(), stepId: z.string() }),
+  payload: record,
+  eventReceivedAt: z.number(),
+  eventTimestamp: z.number(),
+});
+export const DeliverJobMessage = defineMessage('deliver.job', DeliverJobSchema);
+export type DeliverJob = z.output<typeof DeliverJobSchema>;
+
+/** Subjects, in one place. */
+export const subjects = {
+  matchEvent: (p: number) => `match.${p}.event`,
+  matchTimer: (p: number) => `match.${p}.timer`,
+  matchPartition: (p: number) => `match.${p}.*`,
+  timerBucket: (p: number, bucket: number) => `timers.${p}.${bucket}`,
+  timerPartition: (p: number) => `timers.${p}.*`,
+  deliver: (p: number) => `deliver.${p}`,
+  journal: (journeyId: string, p: number) => `journal.${journeyId}.${p}`,
+  dlq: (stage: string) => `dlq.${stage}`,
+} as const;
