@@ -47,8 +47,26 @@ export default tseslint.config(
               regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config)/(?!index\\.js$).+',
               message: 'Import another lib through its index.js (STYLE.md rule 1).',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Services never import each other (the CLI composes them); shared code goes in a lib.
+    files: ['services/**/*.ts'],
+    ignores: ['services/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
             {
-              regex: '^(\\.\\./)+services/(?!cli/)',
+              regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config)/(?!index\\.js$).+',
+              message: 'Import another lib through its index.js (STYLE.md rule 1).',
+            },
+            {
+              regex: '^\\.\\./(ingest|matcher|timer|sender|cli)/',
               message: 'Services never import each other; move shared code to a lib.',
             },
           ],

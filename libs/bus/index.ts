@@ -38,3 +38,33 @@ export {
   subjects,
 } from './messages.js';
 export type { DeliverJob, TimerRecord } from './messages.js';
+export {
+  DESTINATION_INVALID,
+  DestinationCache,
+  DestinationError,
+  DestinationSchema,
+  NatsDestinationSchema,
+  WebhookDestinationSchema,
+  decodeDestination,
+  deleteDestination,
+  getDestination,
+  listDestinations,
+  parseDestinationFile,
+  putDestination,
+} from './destination-registry.js';
+export type {
+  Destination,
+  DestinationIssue,
+  NatsDestination,
+  WebhookDestination,
+} from './destination-registry.js';
+export {
+  readWatermark,
+  timerProgressCodec,
+  timerProgressKey,
+  TimerProgressSchema,
+  WATERMARK_KEY,
+  watermarkCodec,
+  WatermarkSchema,
+} from './state.js';
+export type { TimerProgress, Watermark } from './state.js';

@@ -1,0 +1,102 @@
+// The sender: consumes deliver.<p> for the owned partitions and delivers each job to its
+// destination (webhook or nats), at least once and deduplicated by KV `sent`.
+// Lifecycle (STYLE.md rule 9, README.md): starting -> ready -> draining -> stopped.
+import { Agent } from 'undici';
+
+import { BUCKETS, DestinationCache, startRunner, STREAMS, subjects, type Bus } from '../../libs/bus/index.js';
+import { ownedPartitions, type Config } from '../../libs/config/index.js';
+import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { deliverHandler, JobDecoder } from './deliver.js';
+import { guardedLookup } from './egress.js';
+import { NatsPublisher } from './nats-destination.js';
+
+export const SENDER_STAGE = 'sender';
+/** Default wait between looks for a destination that does not exist. */
+export const UNKNOWN_DESTINATION_RETRY_MS = 30_000;
+
+export interface SenderContext {
+  config: Config;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface SenderOptions {
+  /** Jobs handled at once (default 64). */
+  concurrency?: number;
+  unknownDestinationRetryMs?: number;
+}
+
+export interface Sender {
+  isReady(): boolean;
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startSender(ctx: SenderContext, opts: SenderOptions = {}): Promise<Sender> {
+  const { config, bus, metrics } = ctx;
+  const log = ctx.logger.child({ service: SENDER_STAGE });
+  const destinations = new DestinationCache(bus, log);
+  await destinations.start();
+  const sent = await bus.kv(BUCKETS.sent);
+  const dispatcher = new Agent({
+    connect: config.egressAllowLoopback
+      ? { timeout: config.sendTimeoutMs }
+      : { timeout: config.sendTimeoutMs, lookup: guardedLookup },
+  });
+  const decoder = new JobDecoder();
+
+  const handler = deliverHandler(
+    {
+      config,
+      metrics,
+      sent,
+      destinations,
+      dispatcher,
+      nats: new NatsPublisher(bus),
+      unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
+    },
+    decoder,
+  );
+
+  const partitions = ownedPartitions(config);
+  const runner = startRunner({
+    bus,
+    stream: STREAMS.DELIVER,
+    stage: SENDER_STAGE,
+    subjects: partitions.map((p) => subjects.deliver(p)),
+    keyOf: (msg) => decoder.keyOf(msg),
+    handler,
+    maxDeliver: config.maxDeliver,
+    // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
+    ackWaitMs: Math.max(30_000, config.sendTimeoutMs * 2),
+    concurrency: opts.concurrency ?? 64,
+    dlqSubject: subjects.dlq(SENDER_STAGE),
+    logger: log,
+    metrics,
+  });
+  try {
+    await runner.ready;
+  } catch (err) {
+    await runner.stop(0);
+    await destinations.stop();
+    await dispatcher.close();
+    throw err;
+  }
+  log.info({ partitions }, 'sender ready');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    isReady: () => runner.isReady(),
+    stop(graceMs) {
+      stopped ??= (async () => {
+        log.info({ graceMs }, 'sender draining');
+        await runner.stop(graceMs);
+        await destinations.stop();
+        // Work still in flight after the grace period is cut off; its message is redelivered.
+        await dispatcher.destroy();
+        log.info('sender stopped');
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// One webhook delivery attempt: POST the JSON payload, signed when the destination has a
+// secret, and classify the answer (DESIGN.md §2): 2xx ok; 408, 429, 5xx and network errors
+// retry; any other status is final.
+import type { DeliverJob, WebhookDestination } from '../../libs/bus/index.js';
+import { request, type Dispatcher } from 'undici';
+
+import { retryAfterMs } from './backoff.js';
+import { EGRESS_DENIED, isInternalAddress, literalAddress } from './egress.js';
+import { signWebhook } from './signing.js';
+
+/** Response bodies are read up to this many bytes and discarded. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export type AttemptResult =
+  | { kind: 'ok'; status: number }
+  | { kind: 'retry'; status?: number; retryAfterMs?: number; detail: string }
+  | { kind: 'failed'; reason: string; status?: number; detail: string };
+
+export interface WebhookOptions {
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+  /** Allow loopback/private targets (CAIRN_EGRESS_ALLOW_LOOPBACK); names are checked by the dispatcher's lookup. */
+  allowInternal: boolean;
+  now?: () => number;
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export function webhookHeaders(
+  dest: WebhookDestination,
+  job: DeliverJob,
+  body: string,
+  nowMs: number,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...dest.headers };
+  headers['content-type'] = 'application/json';
+  headers['user-agent'] = 'cairn';
+  headers['idempotency-key'] = job.deliveryId;
+  if (dest.secret !== undefined) {
+    Object.assign(headers, signWebhook(dest.secret, job.deliveryId, Math.floor(nowMs / 1_000), body));
+  }
+  return headers;
+}
+
+export async function sendWebhook(
+  dest: WebhookDestination,
+  job: DeliverJob,
+  opts: WebhookOptions,
+): Promise<AttemptResult> {
+  const now = opts.now ?? Date.now;
+  const literal = literalAddress(new URL(dest.url).hostname);
+  if (!opts.allowInternal && literal !== undefined && isInternalAddress(literal)) {
+    return { kind: 'failed', reason: 'egress_denied', detail: `${literal} is an internal address` };
+  }
+  const body = JSON.stringify(job.payload);
+  const headers = webhookHeaders(dest, job, body, now());
+  let res: Dispatcher.ResponseData;
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  try {
+    res = await request(dest.url, {
+      method: 'POST',
+      headers,
+      body,
+      dispatcher: opts.dispatcher,
+      signal,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string; cause?: { code?: string } };
+    if (e.code === EGRESS_DENIED || e.cause?.code === EGRESS_DENIED) {
+      return { kind: 'failed', reason: 'egress_denied', detail: e.message };
+    }
+    return { kind: 'retry', detail: `network: ${e.code ?? e.name}: ${e.message}` };
+  }
+  await discardBody(res.body);
+  const status = res.statusCode;
+  if (status >= 200 && status < 300) return { kind: 'ok', status };
+  if (isRetryableStatus(status)) {
+    const after = retryAfterMs(res.headers['retry-after'], now());
+    return after === undefined
+      ? { kind: 'retry', status, detail: `http ${status}` }
+      : { kind: 'retry', status, retryAfterMs: after, detail: `http ${status}` };
+  }
+  return { kind: 'failed', reason: `http_${status}`, status, detail: `http ${status}` };
+}
+
+/** Reads at most MAX_RESPONSE_BYTES, then drops the connection's rest of the body. */
+async function discardBody(body: Dispatcher.ResponseData['body']): Promise<void> {
+  let read = 0;
+  try {
+    for await (const chunk of body) {
+      read += (chunk as Buffer).length;
+      if (read >= MAX_RESPONSE_BYTES) {
+        body.destroy();
+        return;
+      }
+    }
+  } catch {
+    // The status is what counts; a body cut short does not change it.
+  }
+}
