@@ -68,3 +68,39 @@ export {
   WatermarkSchema,
 } from './state.js';
 export type { TimerProgress, Watermark } from './state.js';
+export {
+  archiveJourney,
+  JOURNEY_NOT_ACTIVE,
+  JOURNEY_NOT_FOUND,
+  JOURNEY_VERSION_EXHAUSTED,
+  journeyHeadCodec,
+  JourneyHeadSchema,
+  JourneyRegistryError,
+  journeyVersionCodec,
+  journeyVersionKey,
+  JourneyVersionSchema,
+  listJourneys,
+  publishJourneyVersion,
+  readJourneyHead,
+  readJourneyVersion,
+  VersionStatusSchema,
+  watchJourneys,
+} from './journey-registry.js';
+export type {
+  JourneyHead,
+  JourneyRegistryCode,
+  JourneyVersion,
+  JourneyWatch,
+  PublishOptions as JourneyPublishOptions,
+  PublishResult as JourneyPublishResult,
+  VersionStatus,
+} from './journey-registry.js';
+export {
+  instanceCodec,
+  instanceKvKey,
+  InstanceSchema,
+  JournalMessage,
+  JournalRecordSchema,
+  userInstancesFilter,
+  withoutUndefined,
+} from './instances.js';

@@ -1,0 +1,255 @@
+// Journeys in KV `journeys` (DESIGN.md §3): a head per journey (`<id>`) naming its versions and
+// the active one, and immutable versions (`<id>.v<n>`, written once with `create`). The head is
+// only ever changed by compare-and-set (STYLE.md rule 7).
+import type { KV, KvEntry } from '@nats-io/kv';
+import { z } from 'zod';
+
+import { journeyHash, type JourneyDocument } from '../journey/index.js';
+import type { Bus } from './connection.js';
+import { casUpdate, isCasConflict, type ValueCodec } from './kv-cas.js';
+import { BUCKETS } from './topology.js';
+
+export const JOURNEY_NOT_FOUND = 'CAIRN_E_JOURNEY_NOT_FOUND';
+export const JOURNEY_NOT_ACTIVE = 'CAIRN_E_JOURNEY_NOT_ACTIVE';
+export const JOURNEY_VERSION_EXHAUSTED = 'CAIRN_E_JOURNEY_VERSION_EXHAUSTED';
+export type JourneyRegistryCode =
+  typeof JOURNEY_NOT_FOUND | typeof JOURNEY_NOT_ACTIVE | typeof JOURNEY_VERSION_EXHAUSTED;
+
+export class JourneyRegistryError extends Error {
+  override readonly name = 'JourneyRegistryError';
+  constructor(
+    readonly code: JourneyRegistryCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
+
+/** A stored status string is never renamed (STYLE.md rule 11). */
+export const VersionStatusSchema = z.enum(['active', 'draining', 'archived']);
+export type VersionStatus = z.output<typeof VersionStatusSchema>;
+
+export const JourneyHeadSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  latest: z.number().int().nonnegative(),
+  active: z.number().int().positive().nullable(),
+  versions: z.record(z.string(), VersionStatusSchema),
+});
+export type JourneyHead = z.output<typeof JourneyHeadSchema>;
+
+const documentSchema = z.custom<JourneyDocument>(
+  (d) =>
+    typeof d === 'object' &&
+    d !== null &&
+    typeof (d as { id?: unknown }).id === 'string' &&
+    Array.isArray((d as { steps?: unknown }).steps),
+  { message: 'is not a journey document' },
+);
+
+export const JourneyVersionSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  version: z.number().int().positive(),
+  hash: z.string(),
+  publishedAt: z.number(),
+  document: documentSchema,
+});
+export type JourneyVersion = z.output<typeof JourneyVersionSchema>;
+
+function jsonCodec<T>(schema: z.ZodType<T>): ValueCodec<T> {
+  return {
+    encode: (value) => new TextEncoder().encode(JSON.stringify(value)),
+    decode: (bytes) => schema.parse(JSON.parse(new TextDecoder().decode(bytes))),
+  };
+}
+
+export const journeyHeadCodec: ValueCodec<JourneyHead> = jsonCodec(JourneyHeadSchema);
+export const journeyVersionCodec: ValueCodec<JourneyVersion> = jsonCodec(JourneyVersionSchema);
+
+export const journeyVersionKey = (id: string, version: number): string => `${id}.v${version}`;
+
+/** Journey ids are KV-safe and contain no `.`, so a head key is one token. */
+const isHeadKey = (key: string): boolean => !key.includes('.');
+
+const live = (entry: KvEntry | null): entry is KvEntry => entry !== null && entry.operation === 'PUT';
+
+async function bucket(bus: Bus): Promise<KV> {
+  return bus.kv(BUCKETS.journeys);
+}
+
+export interface PublishOptions {
+  /** What becomes of the version active until now (default `drain`: its instances finish). */
+  previous?: 'drain' | 'archive';
+  /** Publish time (default Date.now()). */
+  now?: number;
+}
+
+export interface PublishResult {
+  id: string;
+  version: number;
+  previous?: { version: number; status: VersionStatus };
+}
+
+/**
+ * Stores `doc` as version latest+1 (immutable, `kv.create`) and makes it the active one; the
+ * previous active version drains (default) or is archived.
+ */
+export async function publishJourneyVersion(
+  bus: Bus,
+  doc: JourneyDocument,
+  opts: PublishOptions = {},
+): Promise<PublishResult> {
+  const kv = await bucket(bus);
+  const previousStatus: VersionStatus = opts.previous === 'archive' ? 'archived' : 'draining';
+  const head = await readJourneyHead(bus, doc.id);
+  // Claim a version number: `create` fails when another publisher (or an interrupted one) has it.
+  let version = (head?.latest ?? 0) + 1;
+  for (let attempt = 1; ; attempt++) {
+    const value: JourneyVersion = {
+      v: 1,
+      id: doc.id,
+      version,
+      hash: journeyHash(doc),
+      publishedAt: opts.now ?? Date.now(),
+      document: doc,
+    };
+    try {
+      await kv.create(journeyVersionKey(doc.id, version), journeyVersionCodec.encode(value));
+      break;
+    } catch (err) {
+      if (!isCasConflict(err) && !/exist/i.test((err as Error).message)) throw err;
+      if (attempt >= 10) {
+        throw new JourneyRegistryError(
+          JOURNEY_VERSION_EXHAUSTED,
+          `${doc.id}: could not claim a version number after ${attempt} attempts`,
+          { cause: err },
+        );
+      }
+      version++;
+    }
+  }
+  let previous: PublishResult['previous'];
+  await casUpdate<JourneyHead>(
+    kv,
+    doc.id,
+    (current) => {
+      previous = undefined;
+      const versions = { ...(current?.versions ?? {}) };
+      const active = current?.active ?? null;
+      if (active !== null && active > version) {
+        // A newer version won the race meanwhile: this one is superseded at once.
+        versions[String(version)] = previousStatus;
+        return { v: 1, id: doc.id, latest: Math.max(current?.latest ?? 0, version), active, versions };
+      }
+      if (active !== null) {
+        versions[String(active)] = previousStatus;
+        previous = { version: active, status: previousStatus };
+      }
+      versions[String(version)] = 'active';
+      return { v: 1, id: doc.id, latest: Math.max(current?.latest ?? 0, version), active: version, versions };
+    },
+    { codec: journeyHeadCodec },
+  );
+  return previous ? { id: doc.id, version, previous } : { id: doc.id, version };
+}
+
+/** Archives the active version: it takes no more entries (head.active = null). */
+export async function archiveJourney(bus: Bus, id: string): Promise<{ version: number }> {
+  const kv = await bucket(bus);
+  let archived: number | undefined;
+  await casUpdate<JourneyHead>(
+    kv,
+    id,
+    (current) => {
+      if (!current) throw new JourneyRegistryError(JOURNEY_NOT_FOUND, `journey '${id}' does not exist`);
+      if (current.active === null) {
+        throw new JourneyRegistryError(JOURNEY_NOT_ACTIVE, `journey '${id}' has no active version`);
+      }
+      archived = current.active;
+      return {
+        ...current,
+        active: null,
+        versions: { ...current.versions, [String(current.active)]: 'archived' },
+      };
+    },
+    { codec: journeyHeadCodec },
+  );
+  return { version: archived as number };
+}
+
+export async function readJourneyHead(bus: Bus, id: string): Promise<JourneyHead | undefined> {
+  const entry = await (await bucket(bus)).get(id);
+  return live(entry) ? journeyHeadCodec.decode(entry.value) : undefined;
+}
+
+export async function readJourneyVersion(
+  bus: Bus,
+  id: string,
+  version: number,
+): Promise<JourneyVersion | undefined> {
+  const entry = await (await bucket(bus)).get(journeyVersionKey(id, version));
+  return live(entry) ? journeyVersionCodec.decode(entry.value) : undefined;
+}
+
+/** Every journey's head, by id. */
+export async function listJourneys(bus: Bus): Promise<JourneyHead[]> {
+  const kv = await bucket(bus);
+  const out: JourneyHead[] = [];
+  for await (const key of await kv.keys()) {
+    if (!isHeadKey(key)) continue;
+    const entry = await kv.get(key);
+    if (live(entry)) out.push(journeyHeadCodec.decode(entry.value));
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export interface JourneyWatch {
+  /** Resolves once every head that existed at the start has been passed to `onChange`. */
+  initialized: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Calls `onChange` with every head: the current ones, then each change, never an older revision
+ * of a head after a newer one. Values that do not decode go to `onError` (default: ignored).
+ */
+export async function watchJourneys(
+  bus: Bus,
+  onChange: (head: JourneyHead) => void,
+  onError: (err: unknown, key: string) => void = () => undefined,
+): Promise<JourneyWatch> {
+  const kv = await bucket(bus);
+  const seen = new Map<string, number>();
+  const apply = (e: KvEntry): void => {
+    if (!isHeadKey(e.key) || e.operation !== 'PUT') return;
+    if ((seen.get(e.key) ?? 0) >= e.revision) return;
+    seen.set(e.key, e.revision);
+    try {
+      onChange(journeyHeadCodec.decode(e.value));
+    } catch (err) {
+      onError(err, e.key);
+    }
+  };
+  // Heads are single-token keys: the server filters the versions out.
+  const iter = await kv.watch({ key: '*' });
+  const loop = (async () => {
+    for await (const e of iter) apply(e);
+  })().catch((err: unknown) => onError(err, '*'));
+  // The watch replays current values too, but gives no signal when it is done: read them once.
+  const initialized = (async () => {
+    for await (const key of await kv.keys('*')) {
+      const entry = await kv.get(key);
+      if (entry) apply(entry);
+    }
+  })();
+  await initialized;
+  return {
+    initialized,
+    async stop() {
+      iter.stop();
+      await loop;
+    },
+  };
+}

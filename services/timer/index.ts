@@ -1,0 +1,10 @@
+export { startTimer, TIMER_STAGE } from './service.js';
+export type { TimerContext, TimerOptions, TimerService } from './service.js';
+export { bucketOfSubject, JetStreamTimerStore } from './store.js';
+export type { StoredTimer, TimerFollower, TimerStore } from './store.js';
+export { PartitionTimers, WATERMARK_POLL_MS } from './partition-timers.js';
+export type { PartitionTimersOptions } from './partition-timers.js';
+export { TimerHeap } from './heap.js';
+export type { HeapTimer } from './heap.js';
+export { watchWatermark } from './watermark.js';
+export type { WatermarkWatch } from './watermark.js';

@@ -1,0 +1,217 @@
+// The timers of one partition (DESIGN.md §2): buckets due soon are loaded from the TimerStore
+// into a min-heap; each timer fires to `match.<p>.timer` once now >= at and the watermark >= at;
+// a bucket whose timers have all fired and whose end the watermark has passed is recorded as
+// progress and purged. After downtime the first load picks up every stored bucket up to the
+// horizon, so overdue timers fire at once.
+import { publishWithId, subjects, TimerMessage, type Bus, type TimerRecord } from '../../libs/bus/index.js';
+import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { TimerHeap } from './heap.js';
+import type { StoredTimer, TimerFollower, TimerStore } from './store.js';
+
+/** Re-check period while a due timer waits for the watermark. */
+export const WATERMARK_POLL_MS = 100;
+const FIRE_BATCH = 256;
+const FIRE_RETRY_MS = 500;
+
+interface BucketState {
+  /** Timers loaded and not yet fired. */
+  pending: number;
+  /** Highest stream sequence seen in the bucket: the purge keeps anything later. */
+  maxSeq: number;
+  tokens: Set<string>;
+}
+
+interface HeapEntry {
+  at: number;
+  token: string;
+  bucket: number;
+  timer: TimerRecord;
+}
+
+export interface PartitionTimersOptions {
+  partition: number;
+  bucketMs: number;
+  /** How far ahead of now buckets are loaded. */
+  lookaheadMs: number;
+  /** Period of the loader (and of progress/purge). */
+  loadEveryMs: number;
+  store: TimerStore;
+  bus: Bus;
+  watermark: () => number;
+  metrics: Pick<Metrics, 'timerLateness' | 'timersFired'>;
+  log: Logger;
+}
+
+export class PartitionTimers {
+  private readonly heap = new TimerHeap<HeapEntry>();
+  private readonly buckets = new Map<number, BucketState>();
+  private loadedUpTo = -Infinity;
+  private loadingTarget = -Infinity;
+  private progress: number | undefined;
+  private follower: TimerFollower | undefined;
+  private wake: NodeJS.Timeout | undefined;
+  private loaderTimer: NodeJS.Timeout | undefined;
+  private firing: Promise<void> | undefined;
+  private maintenance: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: PartitionTimersOptions) {
+    this.log = o.log.child({ partition: o.partition });
+  }
+
+  get pendingCount(): number {
+    return this.heap.size;
+  }
+
+  async start(): Promise<void> {
+    const { store, partition } = this.o;
+    this.progress = await store.readProgress(partition);
+    this.follower = await store.follow(partition, (t) => {
+      if (t.bucket <= this.loadingTarget) this.accept(t);
+    });
+    await this.load();
+    this.scheduleLoader();
+    this.kick();
+    this.log.info({ progress: this.progress, pending: this.heap.size }, 'partition timers started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.wake);
+    clearTimeout(this.loaderTimer);
+    await this.follower?.stop();
+    await this.firing;
+    await this.maintenance.catch(() => undefined);
+  }
+
+  /** Something changed (watermark, a new timer): look at the heap again. */
+  kick(): void {
+    if (this.stopped || this.firing) return;
+    clearTimeout(this.wake);
+    this.wake = undefined;
+    const top = this.heap.peek();
+    if (!top) return;
+    const now = Date.now();
+    if (now >= top.at && this.o.watermark() >= top.at) {
+      this.firing = this.fireDue().finally(() => {
+        this.firing = undefined;
+        this.kick();
+      });
+      return;
+    }
+    // Not yet due: wake at its instant. Due but the watermark lags: look again soon.
+    const delay = now < top.at ? top.at - now : WATERMARK_POLL_MS;
+    this.wake = setTimeout(() => this.kick(), Math.min(delay, this.o.loadEveryMs));
+  }
+
+  private accept(t: StoredTimer): void {
+    let b = this.buckets.get(t.bucket);
+    if (!b) {
+      b = { pending: 0, maxSeq: 0, tokens: new Set() };
+      this.buckets.set(t.bucket, b);
+    }
+    if (t.seq > b.maxSeq) b.maxSeq = t.seq;
+    const timer = t.timer;
+    if (!timer || b.tokens.has(timer.token)) return;
+    b.tokens.add(timer.token);
+    b.pending++;
+    this.heap.push({ at: timer.at, token: timer.token, bucket: t.bucket, timer });
+    const top = this.heap.peek();
+    if (top?.token === timer.token) this.kick();
+  }
+
+  private async fireDue(): Promise<void> {
+    const { bus, partition, metrics } = this.o;
+    const batch: HeapEntry[] = [];
+    const now = Date.now();
+    const watermark = this.o.watermark();
+    for (let top = this.heap.peek(); top && batch.length < FIRE_BATCH; top = this.heap.peek()) {
+      if (now < top.at || watermark < top.at) break;
+      batch.push(this.heap.pop()!);
+    }
+    const results = await Promise.allSettled(
+      batch.map((e) =>
+        publishWithId(
+          bus.js,
+          subjects.matchTimer(partition),
+          TimerMessage.encode(e.timer),
+          `timer:${e.token}`,
+        ),
+      ),
+    );
+    let failed = 0;
+    const firedAt = Date.now();
+    results.forEach((r, i) => {
+      const e = batch[i]!;
+      if (r.status === 'rejected') {
+        failed++;
+        this.heap.push(e);
+        return;
+      }
+      metrics.timerLateness.observe((firedAt - e.at) / 1_000);
+      metrics.timersFired.inc();
+      const b = this.buckets.get(e.bucket);
+      if (b) b.pending--;
+    });
+    if (failed > 0) {
+      const reason = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      this.log.warn({ err: reason.reason as unknown, failed }, 'timer fire failed; retrying');
+      await new Promise((r) => setTimeout(r, FIRE_RETRY_MS));
+    }
+  }
+
+  private scheduleLoader(): void {
+    if (this.stopped) return;
+    this.loaderTimer = setTimeout(() => {
+      this.maintenance = this.maintain().finally(() => this.scheduleLoader());
+    }, this.o.loadEveryMs);
+  }
+
+  private async maintain(): Promise<void> {
+    try {
+      await this.load();
+      await this.finish();
+    } catch (err) {
+      this.log.warn({ err }, 'timer maintenance failed; will retry');
+    }
+  }
+
+  /** Loads every stored bucket up to the horizon not loaded yet. */
+  private async load(): Promise<void> {
+    const { store, partition, bucketMs, lookaheadMs } = this.o;
+    const target = Math.floor((Date.now() + lookaheadMs) / bucketMs);
+    if (target <= this.loadedUpTo) return;
+    // From here on the follower keeps every new timer up to the target.
+    this.loadingTarget = Math.max(this.loadingTarget, target);
+    for (const bucket of await store.nonEmptyBuckets(partition)) {
+      if (bucket <= this.loadedUpTo || bucket > target) continue;
+      for (const t of await store.loadBucket(partition, bucket)) this.accept(t);
+      if (this.stopped) return;
+    }
+    this.loadedUpTo = target;
+    this.kick();
+  }
+
+  /** Purges the buckets that are done and records progress. */
+  private async finish(): Promise<void> {
+    const { store, partition, bucketMs } = this.o;
+    const closedBy = Math.min(this.o.watermark(), Date.now());
+    // A bucket is closed once every instant in it is at or before the watermark.
+    let upTo = Math.min(Math.floor((closedBy + 1) / bucketMs) - 1, this.loadedUpTo);
+    for (const [bucket, b] of this.buckets) if (b.pending > 0) upTo = Math.min(upTo, bucket - 1);
+    if (!Number.isFinite(upTo)) return;
+    const done = [...this.buckets.entries()].filter(([bucket]) => bucket <= upTo);
+    for (const [bucket, b] of done) {
+      const maxSeq = b.maxSeq;
+      await store.purgeBucket(partition, bucket, maxSeq + 1);
+      // A late timer may have arrived meanwhile: keep its state.
+      if (b.pending === 0 && b.maxSeq === maxSeq) this.buckets.delete(bucket);
+    }
+    if (this.progress === undefined || upTo > this.progress) {
+      await store.writeProgress(partition, upTo);
+      this.progress = upTo;
+      this.log.debug({ progress: upTo, purged: done.length }, 'timer progress');
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// The timer service: durable time-bucketed timers (DESIGN.md §2) for the owned partitions. Fires
+// each timer to `match.<p>.timer` (Nats-Msg-Id `timer:<token>`) never before its instant and
+// only once ingest's watermark has passed it.
+// Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
+import { type Bus } from '../../libs/bus/index.js';
+import { ownedPartitions, type Config } from '../../libs/config/index.js';
+import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { PartitionTimers } from './partition-timers.js';
+import { JetStreamTimerStore, type TimerStore } from './store.js';
+import { watchWatermark } from './watermark.js';
+
+export const TIMER_STAGE = 'timer';
+
+export interface TimerContext {
+  config: Config;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface TimerOptions {
+  /** How far ahead buckets are loaded (default two bucket widths). */
+  lookaheadMs?: number;
+  /** Loader / progress period (default min(1 s, width / 2)). */
+  loadEveryMs?: number;
+  /** Where timers are stored (default stream TIMERS). */
+  store?: TimerStore;
+}
+
+export interface TimerService {
+  isReady(): boolean;
+  /** Timers loaded and not yet fired, over all owned partitions. */
+  pendingCount(): number;
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Promise<TimerService> {
+  const { config, bus, metrics } = ctx;
+  const log = ctx.logger.child({ service: TIMER_STAGE });
+  const bucketMs = config.timerBucketMs;
+  const store = opts.store ?? new JetStreamTimerStore(bus, log);
+  const partitions: PartitionTimers[] = [];
+  const watermark = await watchWatermark(bus, log, () => {
+    for (const p of partitions) p.kick();
+  });
+  let ready = false;
+  let stopped: Promise<void> | undefined;
+
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(partitions.map((p) => p.stop()));
+    await watermark.stop();
+  };
+
+  try {
+    for (const partition of ownedPartitions(config)) {
+      const p = new PartitionTimers({
+        partition,
+        bucketMs,
+        lookaheadMs: opts.lookaheadMs ?? 2 * bucketMs,
+        loadEveryMs: opts.loadEveryMs ?? Math.min(1_000, Math.floor(bucketMs / 2)),
+        store,
+        bus,
+        watermark: () => watermark.current(),
+        metrics,
+        log,
+      });
+      partitions.push(p);
+      await p.start();
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  ready = true;
+  log.info({ partitions: partitions.length, bucketMs }, 'timer ready');
+
+  return {
+    isReady: () => ready,
+    pendingCount: () => partitions.reduce((n, p) => n + p.pendingCount, 0),
+    stop(graceMs) {
+      stopped ??= (async () => {
+        ready = false;
+        log.info({ graceMs }, 'timer draining');
+        // Firing is a publish: it finishes quickly; nothing is lost if it is cut off (the
+        // bucket is not purged, and the timer fires again after restart, deduplicated).
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([stopAll(), new Promise((r) => (t = setTimeout(r, graceMs)))]);
+        clearTimeout(t);
+        log.info('timer stopped');
+      })();
+      return stopped;
+    },
+  };
+}
