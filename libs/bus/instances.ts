@@ -79,6 +79,7 @@ const journalCodec = defineMessage('journal', JournalRecordSchema);
 /** matcher -> JOURNAL, on journal.<journeyId>.<p>. Nats-Msg-Id = the journal command's id. */
 export const JournalMessage = {
   name: journalCodec.name,
-  encode: (record: JournalRecord): Uint8Array => journalCodec.encode(withoutUndefined(record) as unknown as z.output<typeof JournalRecordSchema>),
+  encode: (record: JournalRecord): Uint8Array =>
+    journalCodec.encode(withoutUndefined(record) as unknown as z.output<typeof JournalRecordSchema>),
   decode: (bytes: Uint8Array): JournalRecord => journalCodec.decode(bytes) as unknown as JournalRecord,
 };

@@ -1,0 +1,142 @@
+// One input applied to one instance: load, decide with the pure core, commit by CAS on the
+// revision, then publish the commands (commit, then effects: DESIGN.md §2). A CAS conflict
+// reloads and decides again, a bounded number of times (STYLE.md rule 7).
+import type { KV } from '@nats-io/kv';
+
+import {
+  BusCodes,
+  BusError,
+  decodeKey,
+  instanceCodec,
+  instanceKvKey,
+  isCasConflict,
+  userInstancesFilter,
+} from '../../libs/bus/index.js';
+import {
+  decide,
+  type CompiledJourney,
+  type Input,
+  type Instance,
+  type Profile,
+} from '../../libs/journey/index.js';
+import type { JourneyCatalog } from './catalog.js';
+import { publishCommands, type EffectsContext } from './effects.js';
+
+export const MAX_CAS_ATTEMPTS = 5;
+
+export interface ApplyContext extends EffectsContext {
+  instances: KV;
+  catalog: JourneyCatalog;
+}
+
+export interface Target {
+  journeyId: string;
+  userKey: string;
+  instanceKey: string;
+  partition: number;
+}
+
+export interface ApplyOptions {
+  /** Only apply to an existing instance (exit rules over a user's other instances). */
+  existingOnly?: boolean;
+  /** The version to decide with when there is no instance (default: the active one). */
+  fallback?: CompiledJourney;
+  profile: Profile;
+  eventsLastSecond: number;
+}
+
+export type Applied = 'none' | 'written' | 'unchanged' | 'duplicate';
+
+function load(bytes: Uint8Array | undefined): Instance | undefined {
+  return bytes ? instanceCodec.decode(bytes) : undefined;
+}
+
+/**
+ * The user's active instances in this journey, counted only for an input that may enter (a
+ * trigger event with no active instance at its key): the keys under `<journey>.<user>.>` are
+ * listed and read, stopping at the limit. Cheap because it runs on entries only, and exact
+ * because ended instances are not counted.
+ */
+async function countActive(ctx: ApplyContext, t: Target, limit: number): Promise<number> {
+  let n = 0;
+  const own = instanceKvKey(t.journeyId, t.userKey, t.instanceKey);
+  for await (const key of await ctx.instances.keys(userInstancesFilter(t.journeyId, t.userKey))) {
+    if (key === own || n >= limit) continue;
+    const e = await ctx.instances.get(key);
+    if (e?.operation === 'PUT' && instanceCodec.decode(e.value).status === 'active') n++;
+  }
+  return n;
+}
+
+export async function applyInput(
+  ctx: ApplyContext,
+  t: Target,
+  input: Input,
+  opts: ApplyOptions,
+): Promise<Applied> {
+  const kvKey = instanceKvKey(t.journeyId, t.userKey, t.instanceKey);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+    const entry = await ctx.instances.get(kvKey);
+    const live = entry?.operation === 'PUT' ? entry : undefined;
+    const current = load(live?.value);
+    if (!current && opts.existingOnly) return 'none';
+    const journey = current
+      ? await ctx.catalog.version(t.journeyId, current.version)
+      : (opts.fallback ?? ctx.catalog.active(t.journeyId));
+    if (!journey) return 'none';
+    const mayEnter =
+      input.kind === 'event' &&
+      input.event.name === journey.doc.trigger.event &&
+      current?.status !== 'active';
+    const activeInstances = mayEnter
+      ? await countActive(ctx, t, journey.limits.perUserConcurrentInstances)
+      : 0;
+    const decision = decide(journey, current, input, {
+      now: Date.now(),
+      profile: opts.profile,
+      user: { activeInstances, eventsLastSecond: opts.eventsLastSecond },
+      acceptsEntries: ctx.catalog.activeVersion(t.journeyId) === journey.version,
+    });
+    if (decision.duplicate) {
+      await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+      return 'duplicate';
+    }
+    const next = decision.instance;
+    if (next && next !== current) {
+      const bytes = instanceCodec.encode(next);
+      try {
+        if (live) await ctx.instances.update(kvKey, bytes, live.revision);
+        else await ctx.instances.create(kvKey, bytes);
+      } catch (err) {
+        if (!isCasConflict(err)) throw err;
+        lastError = err;
+        ctx.metrics.kvCasConflicts.inc({ bucket: 'instances' });
+        continue;
+      }
+      await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+      return 'written';
+    }
+    await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+    return 'unchanged';
+  }
+  throw new BusError(
+    BusCodes.CAS_EXHAUSTED,
+    `instances/${kvKey}: still conflicting after ${MAX_CAS_ATTEMPTS} attempts`,
+    { cause: lastError },
+  );
+}
+
+/** The instance keys of a user's instances in a journey. */
+export async function userInstanceKeys(
+  ctx: ApplyContext,
+  journeyId: string,
+  userKey: string,
+): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of await ctx.instances.keys(userInstancesFilter(journeyId, userKey))) {
+    const last = key.split('.').pop();
+    if (last !== undefined) out.push(decodeKey(last));
+  }
+  return out;
+}

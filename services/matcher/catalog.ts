@@ -1,0 +1,150 @@
+// The compiled journey versions the matcher decides with, in memory. Loaded at start and kept
+// current by a watch on the journey heads: the active version of each journey takes entries;
+// draining versions only carry on their instances. A version an instance needs that is not
+// loaded (an archived one, say) is read and compiled on first use.
+import {
+  readJourneyVersion,
+  watchJourneys,
+  type Bus,
+  type JourneyHead,
+  type JourneyWatch,
+} from '../../libs/bus/index.js';
+import { compile, type CompiledJourney } from '../../libs/journey/index.js';
+import type { Logger } from '../../libs/telemetry/index.js';
+
+/** A version that does not exist in KV `journeys` (a deleted or corrupt registry entry). */
+export class UnknownVersionError extends Error {
+  override readonly name = 'UnknownVersionError';
+  readonly code = 'CAIRN_E_JOURNEY_NOT_FOUND';
+}
+
+const keyOf = (id: string, version: number): string => `${id}.v${version}`;
+
+export class JourneyCatalog {
+  private readonly heads = new Map<string, JourneyHead>();
+  private readonly compiled = new Map<string, CompiledJourney>();
+  private readonly loading = new Map<string, Promise<CompiledJourney>>();
+  /** Event name -> ids of journeys whose active or draining versions listen to it. */
+  private byEvent = new Map<string, string[]>();
+  private watch: JourneyWatch | undefined;
+  private pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads every active and draining version; resolves when they are compiled. */
+  async start(): Promise<void> {
+    this.watch = await watchJourneys(
+      this.bus,
+      (head) => this.onHead(head),
+      (err, key) => this.log.error({ err, key }, 'journey head unreadable'),
+    );
+    await this.settled();
+  }
+
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+    await this.settled();
+  }
+
+  /** Waits for the loads started by head changes seen so far. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Ids of the journeys interested in an event name (any live version). */
+  journeysFor(eventName: string): readonly string[] {
+    return this.byEvent.get(eventName) ?? [];
+  }
+
+  /** The active version's number, or undefined when none takes entries. */
+  activeVersion(id: string): number | undefined {
+    return this.heads.get(id)?.active ?? undefined;
+  }
+
+  /** The active version, compiled (undefined while it loads, or when none is active). */
+  active(id: string): CompiledJourney | undefined {
+    const n = this.activeVersion(id);
+    return n === undefined ? undefined : this.compiled.get(keyOf(id, n));
+  }
+
+  /** The newest loaded live version, for reading keys and journaling when none is active. */
+  newest(id: string): CompiledJourney | undefined {
+    const head = this.heads.get(id);
+    if (!head) return undefined;
+    let best: CompiledJourney | undefined;
+    for (const n of Object.keys(head.versions)) {
+      const c = this.compiled.get(keyOf(id, Number(n)));
+      if (c && (!best || c.version > best.version)) best = c;
+    }
+    return best;
+  }
+
+  /** Whether any live version of the journey has an exit rule on this event. */
+  exitsOn(id: string, eventName: string): boolean {
+    const head = this.heads.get(id);
+    if (!head) return false;
+    return Object.keys(head.versions).some(
+      (n) => (this.compiled.get(keyOf(id, Number(n)))?.index[eventName]?.exits.length ?? 0) > 0,
+    );
+  }
+
+  /** A version by number, compiled on first use. Throws UnknownVersionError when it does not exist. */
+  version(id: string, version: number): Promise<CompiledJourney> {
+    const key = keyOf(id, version);
+    const hit = this.compiled.get(key);
+    if (hit) return Promise.resolve(hit);
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.load(id, version).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async load(id: string, version: number): Promise<CompiledJourney> {
+    const stored = await readJourneyVersion(this.bus, id, version);
+    if (!stored) throw new UnknownVersionError(`journey ${id} has no version ${version}`);
+    const compiled = compile(stored.document, { version });
+    this.compiled.set(keyOf(id, version), compiled);
+    this.log.info({ journeyId: id, version }, 'journey version loaded');
+    return compiled;
+  }
+
+  private onHead(head: JourneyHead): void {
+    this.heads.set(head.id, head);
+    const live = Object.entries(head.versions)
+      .filter(([, status]) => status !== 'archived')
+      .map(([n]) => Number(n));
+    const task = Promise.all(
+      live.map((n) =>
+        this.version(head.id, n).catch((err: unknown) =>
+          this.log.error({ err, journeyId: head.id, version: n }, 'journey version not loadable'),
+        ),
+      ),
+    ).then(() => this.reindex());
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+    this.reindex();
+  }
+
+  private reindex(): void {
+    const byEvent = new Map<string, string[]>();
+    for (const head of this.heads.values()) {
+      const names = new Set<string>();
+      for (const [n, status] of Object.entries(head.versions)) {
+        if (status === 'archived') continue;
+        const c = this.compiled.get(keyOf(head.id, Number(n)));
+        if (c) for (const name of Object.keys(c.index)) names.add(name);
+      }
+      for (const name of names) {
+        const list = byEvent.get(name);
+        if (list) list.push(head.id);
+        else byEvent.set(name, [head.id]);
+      }
+    }
+    this.byEvent = byEvent;
+  }
+}

@@ -1,0 +1,10 @@
+export { MATCHER_ACK_WAIT_MS, MATCHER_CONCURRENCY, MATCHER_STAGE, startMatcher } from './service.js';
+export type { Matcher, MatcherContext } from './service.js';
+export { JourneyCatalog, UnknownVersionError } from './catalog.js';
+export { applyInput, MAX_CAS_ATTEMPTS } from './apply.js';
+export type { Applied, ApplyContext, ApplyOptions, Target } from './apply.js';
+export { publishCommands } from './effects.js';
+export { eventHandler, partitionOfSubject } from './event.js';
+export { timerHandler } from './timer.js';
+export { UserRateWindow } from './rate.js';
+export { EMPTY_PROFILE, readProfile } from './profile.js';

@@ -1,0 +1,152 @@
+// The matcher: applies events and fired timers to journey instances for the owned partitions
+// (DESIGN.md §2). One durable consumer per partition on `match.<p>.*`, per-user ordering by the
+// shared runner (STYLE.md rule 4); each input is decided by the pure core, committed by CAS, and
+// its commands published with deterministic ids.
+// Lifecycle (STYLE.md rule 9): starting (journeys loaded, consumers created) -> ready ->
+// draining (stop pulling, finish in-flight inputs within the grace period) -> stopped.
+import type { JsMsg } from '@nats-io/jetstream';
+
+import {
+  BUCKETS,
+  MatchEventMessage,
+  STREAMS,
+  startRunner,
+  subjects,
+  terminal,
+  TimerMessage,
+  type Bus,
+  type Outcome,
+} from '../../libs/bus/index.js';
+import { ownedPartitions, type Config } from '../../libs/config/index.js';
+import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import type { ApplyContext } from './apply.js';
+import { JourneyCatalog, UnknownVersionError } from './catalog.js';
+import { eventHandler } from './event.js';
+import { UserRateWindow } from './rate.js';
+import { timerHandler } from './timer.js';
+
+export const MATCHER_STAGE = 'matcher';
+export const MATCHER_CONCURRENCY = 64;
+export const MATCHER_ACK_WAIT_MS = 30_000;
+
+export interface MatcherContext {
+  config: Config;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface Matcher {
+  isReady(): boolean;
+  /** The active version of a journey as the matcher sees it (undefined: none, or not loaded yet). */
+  activeVersion(journeyId: string): number | undefined;
+  stop(graceMs: number): Promise<void>;
+}
+
+type Decoded =
+  | { kind: 'event'; value: ReturnType<typeof MatchEventMessage.decode> }
+  | { kind: 'timer'; value: ReturnType<typeof TimerMessage.decode> }
+  | { kind: 'bad'; error: Error };
+
+/** Decodes once per message: keyOf needs the user key, the handler the rest. */
+function decoder(): (msg: JsMsg) => Decoded {
+  const cache = new WeakMap<JsMsg, Decoded>();
+  return (msg) => {
+    let d = cache.get(msg);
+    if (!d) {
+      try {
+        d = msg.subject.endsWith('.timer')
+          ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
+          : msg.subject.endsWith('.event')
+            ? { kind: 'event', value: MatchEventMessage.decode(msg.data) }
+            : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) };
+      } catch (err) {
+        d = { kind: 'bad', error: err as Error };
+      }
+      cache.set(msg, d);
+    }
+    return d;
+  };
+}
+
+export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
+  const { config, bus, metrics } = ctx;
+  const log = ctx.logger.child({ service: MATCHER_STAGE });
+  const catalog = new JourneyCatalog(bus, log);
+  await catalog.start();
+  const applyCtx: ApplyContext = {
+    bus,
+    metrics,
+    timerBucketMs: config.timerBucketMs,
+    instances: await bus.kv(BUCKETS.instances),
+    catalog,
+  };
+  const handlerCtx = { ...applyCtx, profiles: await bus.kv(BUCKETS.profiles), rate: new UserRateWindow() };
+  const decode = decoder();
+  const onEvent = eventHandler(handlerCtx, (msg) => {
+    const d = decode(msg);
+    if (d.kind === 'event') return d.value;
+    throw d.kind === 'bad' ? d.error : new Error('not an event');
+  });
+  const onTimer = timerHandler(handlerCtx, (msg) => {
+    const d = decode(msg);
+    if (d.kind === 'timer') return d.value;
+    throw d.kind === 'bad' ? d.error : new Error('not a timer');
+  });
+
+  const handler = async (msg: JsMsg): Promise<Outcome> => {
+    try {
+      return await (msg.subject.endsWith('.timer') ? onTimer(msg) : onEvent(msg));
+    } catch (err) {
+      // A version missing from the registry will not appear by retrying.
+      if (err instanceof UnknownVersionError) return terminal('unknown_version', err.message);
+      throw err;
+    }
+  };
+
+  const runner = startRunner({
+    bus,
+    stream: STREAMS.MATCH,
+    stage: MATCHER_STAGE,
+    subjects: ownedPartitions(config).map((p) => subjects.matchPartition(p)),
+    keyOf: (msg) => {
+      const d = decode(msg);
+      // Undecodable: a key of its own, and the handler moves it to the DLQ as bad_message.
+      return d.kind === 'bad'
+        ? `bad:${msg.seq}`
+        : d.value.kind === 'event'
+          ? d.value.event.userKey
+          : d.value.userKey;
+    },
+    handler,
+    maxDeliver: config.maxDeliver,
+    ackWaitMs: MATCHER_ACK_WAIT_MS,
+    concurrency: MATCHER_CONCURRENCY,
+    dlqSubject: subjects.dlq(MATCHER_STAGE),
+    logger: log,
+    metrics,
+  });
+  try {
+    await runner.ready;
+  } catch (err) {
+    await runner.stop(0);
+    await catalog.stop();
+    throw err;
+  }
+  log.info({ partitions: ownedPartitions(config).length }, 'matcher ready');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    isReady: () => runner.isReady(),
+    activeVersion: (id) => (catalog.active(id) ? catalog.activeVersion(id) : undefined),
+    stop(graceMs) {
+      stopped ??= (async () => {
+        log.info({ graceMs }, 'matcher draining');
+        await runner.stop(graceMs);
+        await catalog.stop();
+        log.info('matcher stopped');
+      })();
+      return stopped;
+    },
+  };
+}
