@@ -6,3 +6,13 @@ export { startTelemetryServer } from './http.js';
 export type { Readiness, TelemetryServer, TelemetryServerOptions } from './http.js';
 export { TelemetryCodes, TelemetryError } from './errors.js';
 export type { TelemetryCode } from './errors.js';
+export { describeStartFailure, runService, startLifecycle } from './lifecycle.js';
+export type {
+  Lifecycle,
+  LifecycleOptions,
+  LifecycleState,
+  RunningService,
+  RunServiceOptions,
+  ServiceContext,
+  StartFn,
+} from './lifecycle.js';
