@@ -1,0 +1,49 @@
+// `cairn <command>`: dispatch, help, and the one-line error contract (`cairn: <what>. <fix>`).
+import { destinationCommand } from './destination.js';
+import { inspectCommand } from './inspect.js';
+import { CliError, type CliIo, type ExitCode } from './io.js';
+import { journeyCommand } from './journey.js';
+import { simulateCommand } from './simulate.js';
+
+export const HELP = `Usage: cairn <command> [options]
+
+Commands:
+  up                       run every service in one process (starts a local nats-server if needed)
+  journey <command>        validate | publish | list | show | archive journeys
+  destination <command>    put | list | show destinations
+  simulate <file>...       run journeys over events on a virtual clock, offline
+  inspect user <userId>    a user's instances, pending timers and recent journal
+
+Run \`cairn <command> --help\` for a command's options. docs/cli.md has the details.`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>> = {
+  // Loaded on demand: the services (and their dependencies) only when running them.
+  up: async (argv, io) => (await import('./up.js')).upCommand(argv, io),
+  journey: journeyCommand,
+  destination: destinationCommand,
+  simulate: simulateCommand,
+  inspect: inspectCommand,
+};
+
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new CliError(`unknown command \`${name}\``, 'Run `cairn --help` for the list');
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(err.message);
+      return err.exitCode;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(
+      `cairn: ${name} failed: ${message}. Run again with CAIRN_LOG_LEVEL=debug, or report it with this line`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,10 @@
+export { runCli, HELP } from './cli.js';
+export { CliError, processIo } from './io.js';
+export type { CliIo, ExitCode } from './io.js';
+export { destinationCommand, maskDestination } from './destination.js';
+export { journeyCommand, validateFile } from './journey.js';
+export { simulateCommand, timelineLines } from './simulate.js';
+export { inspectCommand } from './inspect.js';
+export { startAllServices, upCommand } from './up.js';
+export { upConnection } from './up-connection.js';
+export { startLocalNats } from './local-nats.js';

@@ -1,0 +1,154 @@
+// `cairn inspect user <userId>`: the user's instances (KV instances, every journey), the step
+// each waits in and until when, and the user's recent journal records (last 24 h, newest 50).
+import { DeliverPolicy } from '@nats-io/jetstream';
+
+import {
+  BUCKETS,
+  encodeKey,
+  instanceCodec,
+  JournalMessage,
+  partitionOf,
+  STREAMS,
+  subjects,
+  type Bus,
+} from '../../libs/bus/index.js';
+import type { Config } from '../../libs/config/index.js';
+import type { Instance, JournalRecord } from '../../libs/journey/index.js';
+import { COMMON_OPTIONS, parse, positional } from './args.js';
+import { withBus } from './connect.js';
+import { CliError, type CliIo, type ExitCode } from './io.js';
+
+export const INSPECT_HELP = `Usage: cairn inspect user <userId> [--json] [--since <hours>]
+
+Shows the user's journey instances (journey, version, status, current step, pending timer)
+and their most recent journal records (entered, step, waiting, timer fired, sent, exited...).
+The user key is the userId, or the anonymousId of an anonymous user.
+
+Options:
+  --json             print { instances, journal } as JSON
+  --since <hours>    how far back the journal is read (default 24)
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+  -h, --help         this help`;
+
+export const JOURNAL_LIMIT = 50;
+
+const OPTIONS = { ...COMMON_OPTIONS, json: { type: 'boolean' }, since: { type: 'string' } } as const;
+
+export interface UserInspection {
+  userKey: string;
+  partition: number;
+  instances: Instance[];
+  journal: JournalRecord[];
+  /** Stored values that no longer decode (skipped). */
+  undecodable: number;
+}
+
+export async function inspectUser(
+  bus: Bus,
+  config: Config,
+  userKey: string,
+  sinceMs: number,
+): Promise<UserInspection> {
+  const partition = partitionOf(userKey, config.partitions);
+  const instances: Instance[] = [];
+  let undecodable = 0;
+  const kv = await bus.kv(BUCKETS.instances);
+  for await (const key of await kv.keys(`*.${encodeKey(userKey)}.*`)) {
+    const entry = await kv.get(key);
+    if (!entry || entry.operation !== 'PUT') continue;
+    try {
+      instances.push(instanceCodec.decode(entry.value));
+    } catch {
+      undecodable++;
+    }
+  }
+
+  const journal: JournalRecord[] = [];
+  const consumer = await bus.js.consumers.get(STREAMS.JOURNAL, {
+    filter_subjects: subjects.journal('*', partition),
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(Date.now() - sinceMs).toISOString(),
+  });
+  let pending = (await consumer.info(true)).num_pending;
+  while (pending > 0) {
+    const batch = await consumer.fetch({ max_messages: Math.min(pending, 1_000), expires: 2_000 });
+    let got = 0;
+    for await (const msg of batch) {
+      got++;
+      pending = msg.info.pending;
+      let record: JournalRecord;
+      try {
+        record = JournalMessage.decode(msg.data);
+      } catch {
+        undecodable++;
+        continue;
+      }
+      if (record.userKey !== userKey) continue;
+      journal.push(record);
+      if (journal.length > JOURNAL_LIMIT) journal.shift();
+    }
+    if (got === 0) break;
+  }
+  return { userKey, partition, instances, journal, undecodable };
+}
+
+const iso = (at: number | undefined): string => (at === undefined ? '-' : new Date(at).toISOString());
+
+export function inspectionLines(found: UserInspection): string[] {
+  const lines = [
+    `user ${found.userKey} (partition ${found.partition})`,
+    '',
+    `instances (${found.instances.length}):`,
+  ];
+  if (found.instances.length === 0) lines.push('  none');
+  for (const i of found.instances) {
+    const key = i.instanceKey === '_' ? '' : `  key=${i.instanceKey}`;
+    const step = i.stepId ? `  step=${i.stepId}` : '';
+    const until = i.waitUntil !== undefined ? `  waitUntil=${iso(i.waitUntil)}` : '';
+    lines.push(
+      `  ${i.journeyId} v${i.version}  ${i.status}${step}${until}${key}  entered=${iso(i.enteredAt)}`,
+    );
+  }
+  lines.push('', `recent journal (last ${found.journal.length}, newest last):`);
+  if (found.journal.length === 0) lines.push('  none');
+  for (const r of found.journal) {
+    const details = [
+      r.stepId && `step=${r.stepId}`,
+      r.branchId && `branch=${r.branchId}`,
+      r.reason && `reason=${r.reason}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const key = r.instanceKey === undefined || r.instanceKey === '_' ? '' : `  key=${r.instanceKey}`;
+    lines.push(
+      `  ${iso(r.at)}  ${r.journeyId} v${r.version}  ${r.type}${details ? `  ${details}` : ''}${key}`,
+    );
+  }
+  if (found.undecodable > 0)
+    lines.push('', `(${found.undecodable} stored value(s) did not decode and were skipped)`);
+  return lines;
+}
+
+export async function inspectCommand(argv: string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, OPTIONS, 'cairn inspect');
+  const [what, ...rest] = positionals;
+  if (values.help || what === undefined) {
+    io.out(INSPECT_HELP);
+    return values.help ? 0 : 1;
+  }
+  if (what !== 'user')
+    throw new CliError(`unknown command \`inspect ${what}\``, 'Use `cairn inspect user <userId>`');
+  const userKey = positional(rest, 0, 'userId', 'cairn inspect user <userId>');
+  const hours = values.since === undefined ? 24 : Number(values.since);
+  if (!Number.isFinite(hours) || hours <= 0)
+    throw new CliError(
+      `--since must be a number of hours, not ${JSON.stringify(values.since)}`,
+      'Use e.g. --since 48',
+    );
+  const found = await withBus(io, values['nats-url'], (bus, config) =>
+    inspectUser(bus, config, userKey, hours * 3_600_000),
+  );
+  if (values.json) io.out(JSON.stringify(found, null, 2));
+  else for (const line of inspectionLines(found)) io.out(line);
+  return 0;
+}
