@@ -2,9 +2,8 @@
 // and normalizes each Spec event, merges identify traits into KV `profiles`, routes the event to
 // `match.<p>.event`, and publishes the watermark to KV `cairn_state`.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
-import { BUCKETS, startRunner, STREAMS, subjects, type Bus } from '../../libs/bus/index.js';
-import type { Config } from '../../libs/config/index.js';
-import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { BUCKETS, startRunner, STREAMS, subjects } from '../../libs/bus/index.js';
+import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
 import { eventHandler, EventParser, receivedAtOf } from './event.js';
 import { RoutingTracker, startWatermarkPublisher } from './watermark.js';
 
@@ -12,12 +11,8 @@ export const INGEST_STAGE = 'ingest';
 export const INGEST_DURABLE = 'ingest';
 export const INGEST_SUBJECT = 'events.>';
 
-export interface IngestContext {
-  config: Config;
-  bus: Bus;
-  logger: Logger;
-  metrics: Metrics;
-}
+/** The shared service context (libs/telemetry lifecycle). */
+export type IngestContext = ServiceContext;
 
 export interface IngestOptions {
   /** Events handled at once (default 64). */
@@ -26,10 +21,7 @@ export interface IngestOptions {
   watermarkIntervalMs?: number;
 }
 
-export interface Ingest {
-  isReady(): boolean;
-  stop(graceMs: number): Promise<void>;
-}
+export type Ingest = RunningService;
 
 export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}): Promise<Ingest> {
   const { config, bus, metrics } = ctx;

@@ -14,11 +14,10 @@ import {
   subjects,
   terminal,
   TimerMessage,
-  type Bus,
   type Outcome,
 } from '../../libs/bus/index.js';
-import { ownedPartitions, type Config } from '../../libs/config/index.js';
-import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { ownedPartitions } from '../../libs/config/index.js';
+import type { ServiceContext } from '../../libs/telemetry/index.js';
 import type { ApplyContext } from './apply.js';
 import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
@@ -29,12 +28,8 @@ export const MATCHER_STAGE = 'matcher';
 export const MATCHER_CONCURRENCY = 64;
 export const MATCHER_ACK_WAIT_MS = 30_000;
 
-export interface MatcherContext {
-  config: Config;
-  bus: Bus;
-  logger: Logger;
-  metrics: Metrics;
-}
+/** The shared service context (libs/telemetry lifecycle). */
+export type MatcherContext = ServiceContext;
 
 export interface Matcher {
   isReady(): boolean;

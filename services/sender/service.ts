@@ -3,9 +3,9 @@
 // Lifecycle (STYLE.md rule 9, README.md): starting -> ready -> draining -> stopped.
 import { Agent } from 'undici';
 
-import { BUCKETS, DestinationCache, startRunner, STREAMS, subjects, type Bus } from '../../libs/bus/index.js';
-import { ownedPartitions, type Config } from '../../libs/config/index.js';
-import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { BUCKETS, DestinationCache, startRunner, STREAMS, subjects } from '../../libs/bus/index.js';
+import { ownedPartitions } from '../../libs/config/index.js';
+import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
 import { deliverHandler, JobDecoder } from './deliver.js';
 import { guardedLookup } from './egress.js';
 import { NatsPublisher } from './nats-destination.js';
@@ -14,12 +14,8 @@ export const SENDER_STAGE = 'sender';
 /** Default wait between looks for a destination that does not exist. */
 export const UNKNOWN_DESTINATION_RETRY_MS = 30_000;
 
-export interface SenderContext {
-  config: Config;
-  bus: Bus;
-  logger: Logger;
-  metrics: Metrics;
-}
+/** The shared service context (libs/telemetry lifecycle). */
+export type SenderContext = ServiceContext;
 
 export interface SenderOptions {
   /** Jobs handled at once (default 64). */
@@ -27,10 +23,7 @@ export interface SenderOptions {
   unknownDestinationRetryMs?: number;
 }
 
-export interface Sender {
-  isReady(): boolean;
-  stop(graceMs: number): Promise<void>;
-}
+export type Sender = RunningService;
 
 export async function startSender(ctx: SenderContext, opts: SenderOptions = {}): Promise<Sender> {
   const { config, bus, metrics } = ctx;

@@ -2,21 +2,16 @@
 // each timer to `match.<p>.timer` (Nats-Msg-Id `timer:<token>`) never before its instant and
 // only once ingest's watermark has passed it.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
-import { type Bus } from '../../libs/bus/index.js';
-import { ownedPartitions, type Config } from '../../libs/config/index.js';
-import type { Logger, Metrics } from '../../libs/telemetry/index.js';
+import { ownedPartitions } from '../../libs/config/index.js';
+import type { ServiceContext } from '../../libs/telemetry/index.js';
 import { PartitionTimers } from './partition-timers.js';
 import { JetStreamTimerStore, type TimerStore } from './store.js';
 import { watchWatermark } from './watermark.js';
 
 export const TIMER_STAGE = 'timer';
 
-export interface TimerContext {
-  config: Config;
-  bus: Bus;
-  logger: Logger;
-  metrics: Metrics;
-}
+/** The shared service context (libs/telemetry lifecycle). */
+export type TimerContext = ServiceContext;
 
 export interface TimerOptions {
   /** How far ahead buckets are loaded (default two bucket widths). */
