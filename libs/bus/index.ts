@@ -26,6 +26,7 @@ export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './run
 export { decodeDlqRecord, DlqRecordSchema } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
+export { RecoveryGate, type Sequenced } from './recovery-gate.js';
 export { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
 export type { BusCode } from './errors.js';
 export {

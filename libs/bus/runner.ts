@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Bus } from './connection.js';
 import { dlqRecordOf, publishDlq } from './dlq.js';
 import { KeyScheduler } from './key-scheduler.js';
+import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
 
 export interface HandlerContext {
@@ -77,6 +78,7 @@ export function startRunner(opts: RunnerOptions): Runner {
   const log = opts.logger.child({ component: 'runner', stage });
   const tracked = new Map<number, { msg: JsMsg; touched: number }>();
   const subscriptions: ConsumerMessages[] = [];
+  const gates: RecoveryGate<JsMsg>[] = [];
   let ready = false;
   let stopping = false;
 
@@ -176,6 +178,8 @@ export function startRunner(opts: RunnerOptions): Runner {
         t.touched = now;
       }
     }
+    // Held behind a recovery gate: not tracked yet, kept alive all the same.
+    for (const gate of gates) for (const msg of gate.waiting) msg.working();
   }, touchEvery);
   heartbeat.unref();
 
@@ -225,9 +229,24 @@ export function startRunner(opts: RunnerOptions): Runner {
       };
       await persist(`consumer ${durable}`, () => ensureConsumer(durable, cfg));
       const consumer = await persist(`consumer ${durable}`, () => bus.js.consumers.get(stream, durable));
+      const info = await persist(`consumer ${durable}`, () => consumer.info());
+      const gate = new RecoveryGate<JsMsg>(
+        info.num_ack_pending,
+        info.delivered.stream_seq,
+        2 * opts.ackWaitMs + STOP_NAK_DELAY_MS,
+        onMessage,
+        (missing, held) =>
+          log.warn({ durable, missing, held }, 'earlier messages did not come back in time; going on'),
+      );
+      if (!gate.isOpen)
+        log.info(
+          { durable, pending: info.num_ack_pending, deliveredSeq: info.delivered.stream_seq },
+          'an earlier session left messages in flight: newer ones wait for their redelivery',
+        );
+      gates.push(gate);
       const messages = await consumer.consume({
         max_messages: Math.max(16, opts.concurrency * 2),
-        callback: onMessage,
+        callback: (msg) => gate.offer(msg),
       });
       subscriptions.push(messages);
       log.info({ stream, durable, subject }, 'consuming');
@@ -245,6 +264,7 @@ export function startRunner(opts: RunnerOptions): Runner {
       stopping = true;
       ready = false;
       await Promise.all(subscriptions.map((s) => s.close().catch(() => undefined)));
+      for (const gate of gates) for (const msg of gate.close()) msg.nak(STOP_NAK_DELAY_MS);
       // Nak what never started, in arrival order, so that another replica can take it.
       for (const msg of scheduler.drain()) {
         tracked.delete(msg.seq);

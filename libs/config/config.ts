@@ -28,6 +28,8 @@ export interface Config {
   timerBucketMs: number;
   shutdownGraceMs: number;
   maxDeliver: number;
+  /** Consumer ack wait: redelivery after a crash. */
+  ackWaitMs: number;
   eventsMaxAgeMs: number;
   dedupeWindowMs: number;
   idempotencyWindowMs: number;
@@ -199,6 +201,14 @@ export const SETTINGS: readonly Setting[] = [
     schema: int(1, 10_000),
   },
   {
+    variable: 'CAIRN_ACK_WAIT',
+    default: '30s',
+    description:
+      'How long a consumer waits for the ack of a message in flight before redelivering it: the recovery time after a crash. Work still in progress is kept alive by heartbeats.',
+    hint: 'use a duration from 1s to 1h, e.g. 30s',
+    schema: duration(1_000, 3_600_000),
+  },
+  {
     variable: 'CAIRN_EVENTS_MAX_AGE',
     default: '7d',
     description: 'Retention of stream EVENTS (the replay log).',
@@ -286,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timerBucketMs: v('CAIRN_TIMER_BUCKET'),
     shutdownGraceMs: v('CAIRN_SHUTDOWN_GRACE'),
     maxDeliver: v('CAIRN_MAX_DELIVER'),
+    ackWaitMs: v('CAIRN_ACK_WAIT'),
     eventsMaxAgeMs: v('CAIRN_EVENTS_MAX_AGE'),
     dedupeWindowMs: v('CAIRN_DEDUPE_WINDOW'),
     idempotencyWindowMs: v('CAIRN_IDEMPOTENCY_WINDOW'),

@@ -58,7 +58,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
       }
     },
     maxDeliver: config.maxDeliver,
-    ackWaitMs: 30_000,
+    ackWaitMs: config.ackWaitMs,
     concurrency: opts.concurrency ?? 64,
     dlqSubject: subjects.dlq(INGEST_STAGE),
     logger: log,

@@ -1,4 +1,4 @@
-export { MATCHER_ACK_WAIT_MS, MATCHER_CONCURRENCY, MATCHER_STAGE, startMatcher } from './service.js';
+export { MATCHER_CONCURRENCY, MATCHER_STAGE, startMatcher } from './service.js';
 export type { Matcher, MatcherContext } from './service.js';
 export { JourneyCatalog, UnknownVersionError } from './catalog.js';
 export { applyInput, MAX_CAS_ATTEMPTS } from './apply.js';

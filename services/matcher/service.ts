@@ -26,7 +26,6 @@ import { timerHandler } from './timer.js';
 
 export const MATCHER_STAGE = 'matcher';
 export const MATCHER_CONCURRENCY = 64;
-export const MATCHER_ACK_WAIT_MS = 30_000;
 
 /** The shared service context (libs/telemetry lifecycle). */
 export type MatcherContext = ServiceContext;
@@ -115,7 +114,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     },
     handler,
     maxDeliver: config.maxDeliver,
-    ackWaitMs: MATCHER_ACK_WAIT_MS,
+    ackWaitMs: config.ackWaitMs,
     concurrency: MATCHER_CONCURRENCY,
     dlqSubject: subjects.dlq(MATCHER_STAGE),
     logger: log,

@@ -61,7 +61,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     handler,
     maxDeliver: config.maxDeliver,
     // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
-    ackWaitMs: Math.max(30_000, config.sendTimeoutMs * 2),
+    ackWaitMs: config.ackWaitMs,
     concurrency: opts.concurrency ?? 64,
     dlqSubject: subjects.dlq(SENDER_STAGE),
     logger: log,

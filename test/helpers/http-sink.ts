@@ -19,6 +19,8 @@ export interface SinkResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer this many ms after the request arrived (a slow destination). */
+  delayMs?: number;
 }
 
 /** Decides the response of the n-th request (0-based). Default: 200 `{"ok":true}`. */
@@ -66,8 +68,12 @@ export async function startHttpSink(responder?: Responder): Promise<HttpSink> {
       requests.push(recorded);
       const out = respondWith(recorded, index);
       const response = typeof out === 'number' ? { status: out } : out;
-      res.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
-      res.end(response.body ?? JSON.stringify({ ok: response.status < 300 }));
+      const answer = (): void => {
+        res.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
+        res.end(response.body ?? JSON.stringify({ ok: response.status < 300 }));
+      };
+      if (response.delayMs) setTimeout(answer, response.delayMs);
+      else answer();
       for (const wake of waiters) wake();
     });
   });

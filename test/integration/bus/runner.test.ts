@@ -212,3 +212,39 @@ void t.test('stop drains in-flight work and naks the rest', async (t) => {
   await waitUntil(() => handled.length === 3, 4_000, 'redelivery to the next runner (before ack wait)');
   t.same(handled, ['a:1', 'a:2', 'a:3']);
 });
+
+void t.test('after a crash, newer messages wait for the redelivery of older ones', async (t) => {
+  const tb = await withBus(t);
+  // A runner that dies holding a:1 and a:2 unacked: its connection closes, nothing is nak'd.
+  const deadBus = await connectBus({ url: tb.server.url, name: 'dead', logger: silentLogger });
+  const { runner: dying } = run({ ...tb, bus: deadBus }, t, {
+    ackWaitMs: 1_500,
+    handler: () => new Promise<Outcome>(() => undefined), // never finishes
+  });
+  await dying.ready;
+  for (const b of ['a:1', 'a:2']) await tb.bus.js.publish('match.0.event', bytes(b));
+  await waitUntil(
+    async () => (await tb.bus.jsm.consumers.info(STREAMS.MATCH, 'matcher-p0')).num_ack_pending === 2,
+    10_000,
+    'both pulled by the dying runner',
+  );
+  deadBus.nc.close().catch(() => undefined);
+
+  // A newer message of the same user is stored before the next runner starts: the server would
+  // hand it over at once, and a:1, a:2 only after their ack wait.
+  await tb.bus.js.publish('match.0.event', bytes('a:3'));
+  const handled: { body: string; at: number }[] = [];
+  const startedAt = Date.now();
+  const { runner } = run(tb, t, {
+    ackWaitMs: 1_500,
+    handler: async (m) => (handled.push({ body: text(m), at: Date.now() }), ack()),
+  });
+  await runner.ready;
+  await waitUntil(() => handled.length === 3, 10_000, 'all three');
+  t.same(
+    handled.map((h) => h.body),
+    ['a:1', 'a:2', 'a:3'],
+    'in stream order although a:3 was available first',
+  );
+  t.ok(handled[2]!.at - startedAt < 6_000, 'the wait ends with the redeliveries, not at the deadline');
+});

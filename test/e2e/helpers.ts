@@ -1,0 +1,114 @@
+// Shared by the end-to-end tests: the four services in this process against a real nats-server,
+// a real local webhook sink, and the simulator as the oracle of what the sink must receive.
+import {
+  parseDestinationFile,
+  publishJourneyVersion,
+  putDestination,
+  type Bus,
+} from '../../libs/bus/index.js';
+import type { Config } from '../../libs/config/index.js';
+import {
+  compile,
+  makeEvent,
+  parseJourney,
+  simulate,
+  type JourneyDocument,
+  type Timeline,
+} from '../../libs/journey/index.js';
+import { createMetrics, type RunningService } from '../../libs/telemetry/index.js';
+import { startIngest } from '../../services/ingest/index.js';
+import { startMatcher } from '../../services/matcher/index.js';
+import { startSender } from '../../services/sender/index.js';
+import { startTimer } from '../../services/timer/index.js';
+import { silentLogger, waitUntil, withBus, type TestBus } from '../helpers/bus.js';
+import { startHttpSink, type HttpSink, type RecordedRequest } from '../helpers/http-sink.js';
+
+interface Teardownable {
+  teardown(fn: () => unknown): void;
+}
+
+export interface Pipeline extends TestBus {
+  sink: HttpSink;
+  services: RunningService[];
+}
+
+/** A provisioned bus, the four services in-process, and a webhook destination `sink`. */
+export async function startPipeline(t: Teardownable, env: Record<string, string> = {}): Promise<Pipeline> {
+  const testBus = await withBus(t, {
+    CAIRN_PARTITIONS: '4',
+    CAIRN_TIMER_BUCKET: '1s',
+    CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
+    ...env,
+  });
+  const { bus, config } = testBus;
+  const sink = await startHttpSink();
+  t.teardown(() => sink.close());
+  const ctx = { config, bus, logger: silentLogger, metrics: createMetrics() };
+  const services = [
+    await startIngest(ctx),
+    await startMatcher(ctx),
+    await startTimer(ctx),
+    await startSender(ctx),
+  ];
+  t.teardown(async () => {
+    for (const s of [...services].reverse()) await s.stop(2000);
+  });
+  await waitUntil(() => services.every((s) => s.isReady()), 10_000, 'services ready');
+  await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
+  return { ...testBus, sink, services };
+}
+
+export function journey(text: string): JourneyDocument {
+  const parsed = parseJourney(text);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.journey;
+}
+
+export async function publishJourneys(bus: Bus, ...docs: JourneyDocument[]): Promise<void> {
+  for (const doc of docs) await publishJourneyVersion(bus, doc);
+}
+
+/** An event as a producer writes it: `[type, body]`. */
+export type ProducerEvent = [type: 'track' | 'identify', body: Record<string, unknown>];
+
+export async function publishEvent(bus: Bus, [type, body]: ProducerEvent): Promise<void> {
+  await bus.js.publish(`events.${type}`, JSON.stringify({ type, ...body }));
+}
+
+/** Publishes with up to `window` acks outstanding (order per subject is the stream's order). */
+export async function publishEvents(bus: Bus, events: ProducerEvent[], window = 256): Promise<void> {
+  const pending = new Set<Promise<unknown>>();
+  for (const [type, body] of events) {
+    const p = bus.js.publish(`events.${type}`, JSON.stringify({ type, ...body }));
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    if (pending.size >= window) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+}
+
+/** The oracle: the same events through the simulator, one millisecond apart. */
+export function oracle(docs: JourneyDocument[], events: ProducerEvent[]): Timeline {
+  const start = Date.UTC(2026, 0, 1);
+  return simulate(
+    docs.map((d) => compile(d, { version: 1 })),
+    events.map(([type, body], i) =>
+      makeEvent({
+        type,
+        name: type === 'track' ? String(body['event']) : type,
+        userId: String(body['userId']),
+        messageId: String(body['messageId']),
+        properties: (body['properties'] as Record<string, unknown>) ?? {},
+        traits: (body['traits'] as Record<string, unknown>) ?? {},
+        at: start + i,
+      }),
+    ),
+  );
+}
+
+/** The delivery id of a request at the sink (`idempotency-key`, also `webhook-id` when signed). */
+export function deliveryIdOf(r: RecordedRequest): string {
+  return String(r.headers['idempotency-key']);
+}
+
+export type { Config, RecordedRequest };
