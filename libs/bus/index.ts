@@ -27,6 +27,14 @@ export { decodeDlqRecord, DlqRecordSchema } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';
+export {
+  ArchiveNoticeMessage,
+  ArchiveNoticeSchema,
+  archiveInputId,
+  endArchivedInstances,
+  matchArchiveSubject,
+} from './archive.js';
+export type { ArchiveNotice, SweepOptions } from './archive.js';
 export { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
 export type { BusCode } from './errors.js';
 export {

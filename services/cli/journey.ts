@@ -3,6 +3,7 @@ import { stringify as toYaml } from 'yaml';
 
 import {
   archiveJourney,
+  endArchivedInstances,
   JOURNEY_NOT_ACTIVE,
   JOURNEY_NOT_FOUND,
   JourneyRegistryError,
@@ -61,10 +62,23 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const checked = await validateFile(io, file);
       if (!checked.journey) return checked.code;
       const doc = checked.journey;
-      const published = await withBus(io, url, (bus) =>
-        publishJourneyVersion(bus, doc, previous === undefined ? {} : { previous }),
-      );
+      const { published, ended } = await withBus(io, url, async (bus, config) => {
+        const published = await publishJourneyVersion(bus, doc, previous === undefined ? {} : { previous });
+        const ended =
+          published.previous?.status === 'archived'
+            ? await endArchivedInstances(bus, {
+                journeyId: published.id,
+                version: published.previous.version,
+                partitions: config.partitions,
+              })
+            : undefined;
+        return { published, ended };
+      });
       io.out(`published ${published.id} v${published.version}`);
+      if (published.previous && ended !== undefined)
+        io.out(`archived v${published.previous.version}: ending its ${ended} running instance(s)`);
+      else if (published.previous)
+        io.out(`v${published.previous.version} drains: its running instances finish on it`);
       return 0;
     }
     case 'list': {
@@ -103,8 +117,16 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
     case 'archive': {
       const id = positional(rest, 0, 'id', 'cairn journey archive <id>');
       try {
-        const { version } = await withBus(io, url, (bus) => archiveJourney(bus, id));
-        io.out(`archived ${id} v${version}`);
+        const { version, ended } = await withBus(io, url, async (bus, config) => {
+          const { version } = await archiveJourney(bus, id);
+          const ended = await endArchivedInstances(bus, {
+            journeyId: id,
+            version,
+            partitions: config.partitions,
+          });
+          return { version, ended };
+        });
+        io.out(`archived ${id} v${version}: ending its ${ended} running instance(s)`);
       } catch (err) {
         if (err instanceof JourneyRegistryError && err.code === JOURNEY_NOT_FOUND) {
           throw new CliError(`journey ${id} does not exist`, 'List the journeys with `cairn journey list`');

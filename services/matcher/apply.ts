@@ -4,6 +4,7 @@
 import type { KV } from '@nats-io/kv';
 
 import {
+  archiveInputId,
   BusCodes,
   BusError,
   decodeKey,
@@ -41,6 +42,8 @@ export interface ApplyOptions {
   existingOnly?: boolean;
   /** The version to decide with when there is no instance (default: the active one). */
   fallback?: CompiledJourney;
+  /** Only apply to an instance of this version (an archive notice). */
+  onlyVersion?: number;
   profile: Profile;
   eventsLastSecond: number;
 }
@@ -81,9 +84,29 @@ export async function applyInput(
     const live = entry?.operation === 'PUT' ? entry : undefined;
     const current = load(live?.value);
     if (!current && opts.existingOnly) return 'none';
-    const journey = current
-      ? await ctx.catalog.version(t.journeyId, current.version)
-      : (opts.fallback ?? ctx.catalog.active(t.journeyId));
+    if (opts.onlyVersion !== undefined && current?.version !== opts.onlyVersion) return 'none';
+    if (
+      current?.status === 'active' &&
+      input.kind !== 'archive' &&
+      ctx.catalog.isArchived(t.journeyId, current.version)
+    ) {
+      // Its version was archived and no notice reached it yet: it ends first, then the input
+      // meets the ended instance (and may enter the active version).
+      await applyInput(
+        ctx,
+        t,
+        { kind: 'archive', id: archiveInputId(current.version), at: Date.now() },
+        { ...opts, onlyVersion: current.version, existingOnly: true },
+      );
+      continue;
+    }
+    // A running instance stays on its version; an ended one is re-entered on the active one.
+    const journey =
+      current?.status === 'active'
+        ? await ctx.catalog.version(t.journeyId, current.version)
+        : (opts.fallback ??
+          ctx.catalog.active(t.journeyId) ??
+          (current ? await ctx.catalog.version(t.journeyId, current.version) : undefined));
     if (!journey) return 'none';
     const mayEnter =
       input.kind === 'event' &&

@@ -64,6 +64,11 @@ export class JourneyCatalog {
     return this.heads.get(id)?.active ?? undefined;
   }
 
+  /** Whether the version was archived: its instances end (on a notice, or their next input). */
+  isArchived(id: string, version: number): boolean {
+    return this.heads.get(id)?.versions[String(version)] === 'archived';
+  }
+
   /** The active version, compiled (undefined while it loads, or when none is active). */
   active(id: string): CompiledJourney | undefined {
     const n = this.activeVersion(id);

@@ -7,6 +7,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 
 import {
+  ArchiveNoticeMessage,
   BUCKETS,
   MatchEventMessage,
   STREAMS,
@@ -19,6 +20,7 @@ import {
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { ServiceContext } from '../../libs/telemetry/index.js';
 import type { ApplyContext } from './apply.js';
+import { archiveHandler } from './archive.js';
 import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
 import { UserRateWindow } from './rate.js';
@@ -40,6 +42,7 @@ export interface Matcher {
 type Decoded =
   | { kind: 'event'; value: ReturnType<typeof MatchEventMessage.decode> }
   | { kind: 'timer'; value: ReturnType<typeof TimerMessage.decode> }
+  | { kind: 'archive'; value: ReturnType<typeof ArchiveNoticeMessage.decode> }
   | { kind: 'bad'; error: Error };
 
 /** Decodes once per message: keyOf needs the user key, the handler the rest. */
@@ -53,7 +56,9 @@ function decoder(): (msg: JsMsg) => Decoded {
           ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
           : msg.subject.endsWith('.event')
             ? { kind: 'event', value: MatchEventMessage.decode(msg.data) }
-            : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) };
+            : msg.subject.endsWith('.archive')
+              ? { kind: 'archive', value: ArchiveNoticeMessage.decode(msg.data) }
+              : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) };
       } catch (err) {
         d = { kind: 'bad', error: err as Error };
       }
@@ -88,9 +93,19 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     throw d.kind === 'bad' ? d.error : new Error('not a timer');
   });
 
+  const onArchive = archiveHandler(handlerCtx, (msg) => {
+    const d = decode(msg);
+    if (d.kind === 'archive') return d.value;
+    throw d.kind === 'bad' ? d.error : new Error('not an archive notice');
+  });
+
   const handler = async (msg: JsMsg): Promise<Outcome> => {
     try {
-      return await (msg.subject.endsWith('.timer') ? onTimer(msg) : onEvent(msg));
+      return await (msg.subject.endsWith('.timer')
+        ? onTimer(msg)
+        : msg.subject.endsWith('.archive')
+          ? onArchive(msg)
+          : onEvent(msg));
     } catch (err) {
       // A version missing from the registry will not appear by retrying.
       if (err instanceof UnknownVersionError) return terminal('unknown_version', err.message);

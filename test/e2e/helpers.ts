@@ -87,8 +87,9 @@ export async function publishEvents(bus: Bus, events: ProducerEvent[], window = 
   await Promise.all(pending);
 }
 
-/** The oracle: the same events through the simulator, one millisecond apart. */
-export function oracle(docs: JourneyDocument[], events: ProducerEvent[]): Timeline {
+/** The oracle: the same events through the simulator, one millisecond apart unless `offsets`
+ * gives each one's time (ms from the first). */
+export function oracle(docs: JourneyDocument[], events: ProducerEvent[], offsets?: number[]): Timeline {
   const start = Date.UTC(2026, 0, 1);
   return simulate(
     docs.map((d) => compile(d, { version: 1 })),
@@ -100,7 +101,7 @@ export function oracle(docs: JourneyDocument[], events: ProducerEvent[]): Timeli
         messageId: String(body['messageId']),
         properties: (body['properties'] as Record<string, unknown>) ?? {},
         traits: (body['traits'] as Record<string, unknown>) ?? {},
-        at: start + i,
+        at: start + (offsets?.[i] ?? i),
       }),
     ),
   );

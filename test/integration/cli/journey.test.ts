@@ -53,7 +53,10 @@ void t.test('publish, list, show, archive round trip', async (t) => {
 
   io = captureIo(env);
   t.equal(await runCli(['journey', 'publish', CART, '--previous', 'archive'], io), 0, io.text());
-  t.equal(io.stdout.at(-1), 'published cart-abandonment v2');
+  t.same(io.stdout.slice(-2), [
+    'published cart-abandonment v2',
+    'archived v1: ending its 0 running instance(s)',
+  ]);
 
   io = captureIo(env);
   t.equal(await runCli(['journey', 'list'], io), 0);
@@ -75,7 +78,7 @@ void t.test('publish, list, show, archive round trip', async (t) => {
 
   io = captureIo(env);
   t.equal(await runCli(['journey', 'archive', 'cart-abandonment'], io), 0, io.text());
-  t.same(io.stdout, ['archived cart-abandonment v2']);
+  t.same(io.stdout, ['archived cart-abandonment v2: ending its 0 running instance(s)']);
 
   io = captureIo(env);
   t.equal(await runCli(['journey', 'archive', 'cart-abandonment'], io), 1);
