@@ -66,14 +66,54 @@ const subject = z
 const MAX_TIMEOUT_MS = 300_000;
 const timeoutMs = z.number().int().min(100).max(MAX_TIMEOUT_MS);
 
+/** Secrets at once (rotation: old and new both sign for a while). */
+export const MAX_SECRETS = 5;
+/** Retries run for this long from the first attempt unless the destination says otherwise. */
+export const DEFAULT_RETRY_BUDGET_MS = 4 * 3_600_000;
+/** The retry budget may not outlive stream DELIVER (7 d) nor be shorter than a second. */
+const MIN_RETRY_BUDGET_MS = 1_000;
+const MAX_RETRY_BUDGET_MS = 3 * 86_400_000;
+export const MAX_DESTINATION_CONCURRENCY = 1_000;
+const MIN_COOLDOWN_MS = 100;
+const MAX_COOLDOWN_MS = 3_600_000;
+
+/** When the circuit opens (failure rate over the last attempts) and how long it stays open. */
+export const CircuitSchema = z.object({
+  /** Failure rate (0-1] over the recent attempts that opens the circuit. */
+  failureRate: z.number().gt(0).max(1).optional(),
+  /** Attempts in the window before the rate counts. */
+  minRequests: z.number().int().min(1).max(1_000).optional(),
+  /** Open this long, then let one probe through. */
+  cooldownMs: z.number().int().min(MIN_COOLDOWN_MS).max(MAX_COOLDOWN_MS).optional(),
+});
+export type CircuitSettings = z.output<typeof CircuitSchema>;
+
+/** Set by the sender when a destination answered 410 Gone; `cairn destination put` clears it. */
+export const DisabledSchema = z.object({ at: z.number(), reason: z.string() });
+
+/** Delivery settings common to every destination type. */
+const deliveryFields = {
+  /** Retry for this long from the first attempt (default 4 h). */
+  retryBudgetMs: z.number().int().min(MIN_RETRY_BUDGET_MS).max(MAX_RETRY_BUDGET_MS).optional(),
+  /** Attempts in flight at once, per sender process (default 16). */
+  concurrency: z.number().int().min(1).max(MAX_DESTINATION_CONCURRENCY).optional(),
+  /** Attempts started per second, per sender process (default: unlimited). */
+  rateLimit: z.number().gt(0).max(100_000).optional(),
+  circuit: CircuitSchema.optional(),
+  disabled: DisabledSchema.optional(),
+};
+
 export const WebhookDestinationSchema = z.object({
   v: z.literal(1),
   id: ID,
   type: z.literal('webhook'),
   url: httpUrl,
   secret: secret.optional(),
+  /** Every secret signs each request (rotation); `secret` is the older single form. */
+  secrets: z.array(secret).min(1).max(MAX_SECRETS).optional(),
   headers: headers.optional(),
   timeoutMs: timeoutMs.optional(),
+  ...deliveryFields,
 });
 
 export const NatsDestinationSchema = z.object({
@@ -81,7 +121,14 @@ export const NatsDestinationSchema = z.object({
   id: ID,
   type: z.literal('nats'),
   subject,
+  ...deliveryFields,
 });
+
+/** The secrets that sign a webhook's requests: `secrets`, else `secret`, else none. */
+export function signingSecrets(dest: WebhookDestination): string[] {
+  if (dest.secrets !== undefined) return dest.secrets;
+  return dest.secret === undefined ? [] : [dest.secret];
+}
 
 /** The KV value (STYLE.md rule 11: versioned, with a schema). */
 export const DestinationSchema = z.discriminatedUnion('type', [
@@ -103,17 +150,81 @@ const fileTimeout = z.union([z.number().positive(), z.string()]).transform((raw,
   return ms;
 });
 
+/** A duration (`4h`, `30s`) or a number of seconds, within [minMs, maxMs]. */
+const fileDuration = (minMs: number, maxMs: number, hint: string) =>
+  z.union([z.number().positive(), z.string()]).transform((raw, ctx) => {
+    const ms = typeof raw === 'number' ? Math.round(raw * 1_000) : parseDurationMs(raw);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: hint });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const fileDelivery = {
+  retryBudget: fileDuration(
+    MIN_RETRY_BUDGET_MS,
+    MAX_RETRY_BUDGET_MS,
+    'must be a duration from 1s to 3d, e.g. 4h',
+  ).optional(),
+  concurrency: z.number().int().min(1).max(MAX_DESTINATION_CONCURRENCY).optional(),
+  rateLimit: z.number().gt(0).max(100_000).optional(),
+  circuit: z
+    .strictObject({
+      failureRate: z.number().gt(0).max(1).optional(),
+      minRequests: z.number().int().min(1).max(1_000).optional(),
+      cooldown: fileDuration(
+        MIN_COOLDOWN_MS,
+        MAX_COOLDOWN_MS,
+        'must be a duration from 100ms to 1h',
+      ).optional(),
+    })
+    .optional(),
+};
+
 const DestinationFileSchema = z.discriminatedUnion('type', [
   z.strictObject({
     id: ID,
     type: z.literal('webhook'),
     url: httpUrl,
     secret: secret.optional(),
+    secrets: z.array(secret).min(1).max(MAX_SECRETS).optional(),
     headers: headers.optional(),
     timeout: fileTimeout.optional(),
+    ...fileDelivery,
   }),
-  z.strictObject({ id: ID, type: z.literal('nats'), subject }),
+  z.strictObject({ id: ID, type: z.literal('nats'), subject, ...fileDelivery }),
 ]);
+
+/** The delivery settings of a destination (retry budget, isolation), all optional. */
+export type DeliverySettings = Pick<
+  WebhookDestination,
+  'retryBudgetMs' | 'concurrency' | 'rateLimit' | 'circuit' | 'disabled'
+>;
+
+type FileDelivery = {
+  retryBudget?: number | undefined;
+  concurrency?: number | undefined;
+  rateLimit?: number | undefined;
+  circuit?:
+    | { failureRate?: number | undefined; minRequests?: number | undefined; cooldown?: number | undefined }
+    | undefined;
+};
+
+function deliverySettingsOf(f: FileDelivery): DeliverySettings {
+  const out: DeliverySettings = {};
+  if (f.retryBudget !== undefined) out.retryBudgetMs = f.retryBudget;
+  if (f.concurrency !== undefined) out.concurrency = f.concurrency;
+  if (f.rateLimit !== undefined) out.rateLimit = f.rateLimit;
+  if (f.circuit !== undefined) {
+    const c: CircuitSettings = {};
+    if (f.circuit.failureRate !== undefined) c.failureRate = f.circuit.failureRate;
+    if (f.circuit.minRequests !== undefined) c.minRequests = f.circuit.minRequests;
+    if (f.circuit.cooldown !== undefined) c.cooldownMs = f.circuit.cooldown;
+    out.circuit = c;
+  }
+  return out;
+}
 
 function issuesOf(error: z.ZodError): DestinationIssue[] {
   return error.issues.map((i) => {
@@ -130,9 +241,15 @@ export function parseDestinationFile(obj: unknown): Destination {
   const parsed = DestinationFileSchema.safeParse(obj);
   if (!parsed.success) throw new DestinationError(issuesOf(parsed.error), { cause: parsed.error });
   const f = parsed.data;
-  if (f.type === 'nats') return { v: 1, id: f.id, type: 'nats', subject: f.subject };
-  const out: WebhookDestination = { v: 1, id: f.id, type: 'webhook', url: f.url };
+  if (f.type === 'nats') {
+    return { v: 1, id: f.id, type: 'nats', subject: f.subject, ...deliverySettingsOf(f) };
+  }
+  if (f.secret !== undefined && f.secrets !== undefined) {
+    throw new DestinationError([{ path: 'secrets', message: 'give either secret or secrets, not both' }]);
+  }
+  const out: WebhookDestination = { v: 1, id: f.id, type: 'webhook', url: f.url, ...deliverySettingsOf(f) };
   if (f.secret !== undefined) out.secret = f.secret;
+  if (f.secrets !== undefined) out.secrets = f.secrets;
   if (f.headers !== undefined) out.headers = f.headers;
   if (f.timeout !== undefined) out.timeoutMs = f.timeout;
   return out;
@@ -168,6 +285,25 @@ export async function putDestination(bus: Bus, dest: Destination): Promise<numbe
 export async function getDestination(bus: Bus, id: string): Promise<Destination | undefined> {
   const entry = await (await bucket(bus)).get(id);
   return live(entry) ? decodeDestination(entry.value) : undefined;
+}
+
+/**
+ * Marks a destination disabled (the sender does so on 410 Gone): CAS on the KV revision, so that
+ * an operator's concurrent `put` (which re-enables it) is never overwritten. False when it is
+ * gone, already disabled, or changed meanwhile.
+ */
+export async function disableDestination(bus: Bus, id: string, reason: string, at: number): Promise<boolean> {
+  const kv = await bucket(bus);
+  const entry = await kv.get(id);
+  if (!live(entry)) return false;
+  const dest = decodeDestination(entry.value);
+  if (dest.disabled !== undefined) return false;
+  try {
+    await kv.update(id, encodeDestination({ ...dest, disabled: { at, reason } }), entry.revision);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function deleteDestination(bus: Bus, id: string): Promise<void> {

@@ -23,7 +23,7 @@ export { ack, retry, terminal } from './outcome.js';
 export type { Outcome } from './outcome.js';
 export { defaultDurableName, startRunner, STOP_NAK_DELAY_MS, throwBackoffMs } from './runner.js';
 export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
-export { decodeDlqRecord, DlqRecordSchema } from './dlq.js';
+export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';
@@ -40,14 +40,20 @@ export type { BusCode } from './errors.js';
 export {
   DeliverJobMessage,
   DeliverJobSchema,
+  DeliveryAttemptSchema,
   MatchEventMessage,
   NormalizedEventSchema,
   TimerMessage,
   TimerSchema,
   subjects,
 } from './messages.js';
-export type { DeliverJob, TimerRecord } from './messages.js';
+export type { DeliverJob, DeliveryAttempt, TimerRecord } from './messages.js';
 export {
+  CircuitSchema,
+  DEFAULT_RETRY_BUDGET_MS,
+  disableDestination,
+  MAX_SECRETS,
+  signingSecrets,
   DESTINATION_INVALID,
   DestinationCache,
   DestinationError,
@@ -62,6 +68,8 @@ export {
   putDestination,
 } from './destination-registry.js';
 export type {
+  CircuitSettings,
+  DeliverySettings,
   Destination,
   DestinationIssue,
   NatsDestination,
@@ -110,6 +118,7 @@ export {
   InstanceSchema,
   JournalMessage,
   JournalRecordSchema,
+  userAllInstancesFilter,
   userInstancesFilter,
   withoutUndefined,
 } from './instances.js';

@@ -27,6 +27,44 @@ export const MatchEventMessage = defineMessage(
   z.object({ v: z.literal(1), kind: z.literal('event'), event: NormalizedEventSchema }),
 );
 
+/** One delivery attempt, as kept in the job's history (and in its DLQ record). */
+export const DeliveryAttemptSchema = z.object({
+  /** 1-based attempt number. */
+  n: z.number(),
+  /** Unix ms when the attempt started. */
+  at: z.number(),
+  durationMs: z.number(),
+  /** `retry` (a retryable failure) or a terminal reason such as `http_400`, `gone`. */
+  outcome: z.string(),
+  /** HTTP status; absent for a network error or a nats destination. */
+  status: z.number().optional(),
+  detail: z.string(),
+});
+export type DeliveryAttempt = z.output<typeof DeliveryAttemptSchema>;
+
+/** matcher -> sender, on deliver.<p>. Nats-Msg-Id = deliveryId. A retry is the same job
+ * re-published by the sender with the attempt fields set (Nats-Msg-Id = `<deliveryId>:a<n>`). */
+export const DeliverJobSchema = z.object({
+  v: z.literal(1),
+  deliveryId: z.string(),
+  destination: z.string(),
+  userKey: z.string(),
+  stepKey: z.object({ journeyId: z.string(), version: z.number(), stepId: z.string() }),
+  payload: record,
+  eventReceivedAt: z.number(),
+  eventTimestamp: z.number(),
+  /** The attempt this copy makes (absent: 1). */
+  attempt: z.number().optional(),
+  /** Unix ms of attempt 1: the retry budget counts from here. */
+  firstAttemptAt: z.number().optional(),
+  /** Do not attempt before this unix ms (a retry's backoff). */
+  notBefore: z.number().optional(),
+  /** The attempts made so far. */
+  attempts: z.array(DeliveryAttemptSchema).optional(),
+});
+export const DeliverJobMessage = defineMessage('deliver.job', DeliverJobSchema);
+export type DeliverJob = z.output<typeof DeliverJobSchema>;
+
 /** A pending timer: matcher -> timers.<p>.<bucket> (Nats-Msg-Id = token), and timer -> matcher on
  * match.<p>.timer when due (Nats-Msg-Id = `timer:<token>`). */
 export const TimerSchema = z.object({
@@ -37,23 +75,12 @@ export const TimerSchema = z.object({
   instanceKey: z.string(),
   token: z.string(),
   at: z.number(),
+  /** A delivery retry parked by the sender: fired onto deliver.<p> (Nats-Msg-Id = token), not to
+   * the matcher, and not held back by the watermark. */
+  deliver: DeliverJobSchema.optional(),
 });
 export const TimerMessage = defineMessage('timer', TimerSchema);
 export type TimerRecord = z.output<typeof TimerSchema>;
-
-/** matcher -> sender, on deliver.<p>. Nats-Msg-Id = deliveryId. */
-export const DeliverJobSchema = z.object({
-  v: z.literal(1),
-  deliveryId: z.string(),
-  destination: z.string(),
-  userKey: z.string(),
-  stepKey: z.object({ journeyId: z.string(), version: z.number(), stepId: z.string() }),
-  payload: record,
-  eventReceivedAt: z.number(),
-  eventTimestamp: z.number(),
-});
-export const DeliverJobMessage = defineMessage('deliver.job', DeliverJobSchema);
-export type DeliverJob = z.output<typeof DeliverJobSchema>;
 
 /** Subjects, in one place. */
 export const subjects = {

@@ -8,6 +8,8 @@ export interface TopologyConfig {
   eventsMaxAgeMs: number;
   dedupeWindowMs: number;
   idempotencyWindowMs: number;
+  /** Ingest's messageId memory (KV `ingest_dedupe`); 0 or absent: no bucket. */
+  ingestDedupeWindowMs?: number;
 }
 
 export const STREAMS = {
@@ -27,6 +29,8 @@ export const BUCKETS = {
   sent: 'sent',
   /** Timer progress per partition, ingest watermarks. */
   state: 'cairn_state',
+  /** messageId -> EVENTS sequence, for the ingest dedupe window (when it is not 0). */
+  ingestDedupe: 'ingest_dedupe',
 } as const;
 
 const DAY_MS = 86_400_000;
@@ -93,5 +97,6 @@ export function desiredBuckets(c: TopologyConfig): DesiredBucket[] {
     b(BUCKETS.destinations, 1),
     b(BUCKETS.sent, 1, c.idempotencyWindowMs),
     b(BUCKETS.state, 1),
+    ...((c.ingestDedupeWindowMs ?? 0) > 0 ? [b(BUCKETS.ingestDedupe, 1, c.ingestDedupeWindowMs)] : []),
   ];
 }

@@ -20,6 +20,10 @@ export interface Config {
   httpPort: number;
   metricsPort: number;
   writeKeys: WriteKey[];
+  /** How long ingest remembers a messageId to drop a repeat (0: only the stream dedupe window). */
+  ingestDedupeWindowMs: number;
+  /** A YAML/JSON file of computed audiences, `{ audiences: [{ id, where }] }`. */
+  audiencesFile?: string;
   logLevel: LogLevel;
   replicas: number;
   /** This replica's ordinal i of `instances` (partition ownership). */
@@ -145,6 +149,22 @@ export const SETTINGS: readonly Setting[] = [
       'Accepted write keys, comma-separated, each `key` or `key:source`. Empty: no key is accepted on HTTP.',
     hint: 'write e.g. abc123:web,def456:ios',
     schema: writeKeys,
+  },
+  {
+    variable: 'CAIRN_INGEST_DEDUPE_WINDOW',
+    default: '24h',
+    description:
+      "How long ingest remembers a messageId to drop a repeat (KV `ingest_dedupe`), beyond the streams' duplicate window. 0s: the stream window only.",
+    hint: 'use a duration from 0s to 30d, e.g. 24h',
+    schema: duration(0, 30 * DAY),
+  },
+  {
+    variable: 'CAIRN_AUDIENCES_FILE',
+    default: undefined,
+    description:
+      'YAML or JSON file of computed audiences (`audiences: [{ id, where }]`, conditions over `traits.*`), evaluated on every identify.',
+    hint: 'point it to a readable audiences file or unset it',
+    schema: z.string().trim().min(1),
   },
   {
     variable: 'CAIRN_LOG_LEVEL',
@@ -289,6 +309,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpPort: v('CAIRN_HTTP_PORT'),
     metricsPort: v('CAIRN_METRICS_PORT'),
     writeKeys: v('CAIRN_WRITE_KEYS'),
+    ingestDedupeWindowMs: v('CAIRN_INGEST_DEDUPE_WINDOW'),
     logLevel: v('CAIRN_LOG_LEVEL'),
     replicas: v('CAIRN_REPLICAS'),
     ordinal: ordinal ?? 0,
@@ -304,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     egressAllowLoopback: v('CAIRN_EGRESS_ALLOW_LOOPBACK'),
   };
   if (values['NATS_CREDS'] !== undefined) config.natsCreds = v('NATS_CREDS');
+  if (values['CAIRN_AUDIENCES_FILE'] !== undefined) config.audiencesFile = v('CAIRN_AUDIENCES_FILE');
   return config;
 }
 

@@ -1,16 +1,15 @@
 // Identity: how events change a user's profile, and how an alias links two user keys.
 //
-// How ingest uses this (it owns the I/O; these functions are the decisions):
+// How ingest uses this (it owns the I/O; these functions are the decisions; docs/ingest.md):
 // 1. Resolve: before partitioning, ingest reads `profiles[<encoded userKey>]`. When that entry is
 //    an alias record (`{ aliasOf: <canonical userKey> }`), it replaces the event's userKey with
 //    the canonical one, so every event of one person lands on one partition and one set of
-//    instances. Alias records always point at a canonical key, never at another alias record.
+//    instances (following at most a few hops).
 // 2. Identify: `mergeTraits(profile, traitsForProfile(event))`, written back by CAS.
 // 3. Alias: `aliasTarget(event)` gives { from: previousId, to: userId }. Ingest resolves `to`
 //    (step 1), merges the two profiles with `mergeAliasedProfiles`, writes the result under
-//    `to`, then writes `from` as an alias record pointing at `to`, and repoints any alias record
-//    that pointed at `from`, keeping every chain one hop long. Instances already running under
-//    `from` stay there: journeys are keyed by the userKey they entered with.
+//    the canonical key, then writes `from` as an alias record pointing at it. Instances already
+//    running under `from` stay there: journeys are keyed by the userKey they entered with.
 import type { NormalizedEvent, Profile } from '../journey/index.js';
 
 /**

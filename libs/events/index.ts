@@ -26,3 +26,25 @@ export {
   type NormalizeResult,
 } from './normalize.js';
 export { mergeTraits, mergeAliasedProfiles, traitsForProfile, aliasTarget } from './identity.js';
+export {
+  HTTP_LIMITS,
+  UNKNOWN_TYPE_TOKEN,
+  prepareHttpEvents,
+  writeKeyFromBasicAuth,
+  type HttpApiEvent,
+  type HttpApiOptions,
+  type HttpApiPath,
+  type HttpApiResult,
+  type HttpLimits,
+} from './http-api.js';
+export {
+  AUDIENCE_ENTERED,
+  AUDIENCE_EXITED,
+  AUDIENCE_ID,
+  applyAudienceChange,
+  audienceChange,
+  computeAudiences,
+  parseAudienceDefinitions,
+  type AudienceChange,
+  type ComputedAudience,
+} from './audience.js';

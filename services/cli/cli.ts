@@ -1,5 +1,7 @@
 // `cairn <command>`: dispatch, help, and the one-line error contract (`cairn: <what>. <fix>`).
+import { audienceCommand } from './audience.js';
 import { destinationCommand } from './destination.js';
+import { dlqCommand } from './dlq.js';
 import { inspectCommand } from './inspect.js';
 import { CliError, type CliIo, type ExitCode } from './io.js';
 import { journeyCommand } from './journey.js';
@@ -9,8 +11,10 @@ export const HELP = `Usage: cairn <command> [options]
 
 Commands:
   up                       run every service in one process (starts a local nats-server if needed)
-  journey <command>        validate | publish | list | show | archive journeys
-  destination <command>    put | list | show destinations
+  journey <command>        validate | publish | list | show | archive | preview journeys
+  destination <command>    put | list | show | test destinations
+  dlq <command>            list | show | retry | drop dead letters (failed deliveries)
+  audience <command>       add | remove | list fed audiences and members
   simulate <file>...       run journeys over events on a virtual clock, offline
   inspect user <userId>    a user's instances, pending timers and recent journal
 
@@ -21,6 +25,8 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>>
   up: async (argv, io) => (await import('./up.js')).upCommand(argv, io),
   journey: journeyCommand,
   destination: destinationCommand,
+  dlq: dlqCommand,
+  audience: audienceCommand,
   simulate: simulateCommand,
   inspect: inspectCommand,
 };

@@ -1,4 +1,7 @@
-// `cairn destination put|list|show`: secrets never leave in output.
+// `cairn destination put|list|show|test`: secrets never leave in output.
+import { randomUUID } from 'node:crypto';
+
+import { Agent } from 'undici';
 import { stringify as toYaml } from 'yaml';
 
 import {
@@ -7,8 +10,11 @@ import {
   listDestinations,
   parseDestinationFile,
   putDestination,
+  signingSecrets,
+  type DeliverJob,
   type Destination,
 } from '../../libs/bus/index.js';
+import { guardedLookup, NatsPublisher, sendWebhook } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { readDocument } from './files.js';
@@ -20,6 +26,7 @@ Commands:
   put <file>...   validate and store destinations (YAML or JSON; last write wins)
   list            every destination (secrets masked)
   show <id>       one destination as YAML (secrets masked)
+  test <id>       send a signed sample delivery now and print the answer
 
 Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
@@ -30,6 +37,7 @@ export function maskDestination(dest: Destination): Record<string, unknown> {
   const out: Record<string, unknown> = { ...dest };
   if (dest.type === 'webhook') {
     if (dest.secret !== undefined) out['secret'] = maskSecret(dest.secret);
+    if (dest.secrets !== undefined) out['secrets'] = dest.secrets.map(maskSecret);
     if (dest.headers !== undefined) {
       out['headers'] = Object.fromEntries(Object.keys(dest.headers).map((k) => [k, '****']));
     }
@@ -42,8 +50,36 @@ function maskSecret(secret: string): string {
 }
 
 function summary(dest: Destination): string {
-  if (dest.type === 'nats') return `${dest.id}  nats  ${dest.subject}`;
-  return `${dest.id}  webhook  ${dest.url}${dest.secret ? '  (signed)' : ''}`;
+  const disabled = dest.disabled ? `  (disabled: ${dest.disabled.reason})` : '';
+  if (dest.type === 'nats') return `${dest.id}  nats  ${dest.subject}${disabled}`;
+  const signed = signingSecrets(dest).length > 0 ? '  (signed)' : '';
+  return `${dest.id}  webhook  ${dest.url}${signed}${disabled}`;
+}
+
+/** A sample job: a Segment track event, marked as a test, with a fresh delivery id. */
+export function sampleJob(dest: Destination, now: number): DeliverJob {
+  const deliveryId = `test-${randomUUID()}`;
+  const stepKey = { journeyId: 'cairn-destination-test', version: 0, stepId: 'test' };
+  return {
+    v: 1,
+    deliveryId,
+    destination: dest.id,
+    userKey: 'cairn-test-user',
+    stepKey,
+    payload: {
+      type: 'track',
+      event: 'Cairn Destination Test',
+      userId: 'cairn-test-user',
+      messageId: deliveryId,
+      timestamp: new Date(now).toISOString(),
+      properties: {
+        test: true,
+        journey_metadata: { journey_id: stepKey.journeyId, step_id: stepKey.stepId, delivery_id: deliveryId },
+      },
+    },
+    eventReceivedAt: now,
+    eventTimestamp: now,
+  };
 }
 
 export async function destinationCommand(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -89,6 +125,56 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
         throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
       io.out(toYaml(maskDestination(dest)).trimEnd());
       return 0;
+    }
+    case 'test': {
+      const id = positional(rest, 0, 'id', 'cairn destination test <id>');
+      return withBus(io, url, async (bus, config) => {
+        const dest = await getDestination(bus, id);
+        if (!dest)
+          throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
+        if (dest.disabled) io.out(`note: ${id} is disabled (${dest.disabled.reason}); testing it anyway`);
+        const job = sampleJob(dest, Date.now());
+        const started = performance.now();
+        if (dest.type === 'nats') {
+          await new NatsPublisher(bus).publish(dest, job);
+          io.out(`published test delivery ${job.deliveryId} on ${dest.subject}`);
+          return 0;
+        }
+        const timeoutMs = dest.timeoutMs ?? config.sendTimeoutMs;
+        const dispatcher = new Agent({
+          connect: config.egressAllowLoopback
+            ? { timeout: timeoutMs }
+            : { timeout: timeoutMs, lookup: guardedLookup },
+        });
+        try {
+          const result = await sendWebhook(dest, job, {
+            dispatcher,
+            timeoutMs,
+            allowInternal: config.egressAllowLoopback,
+          });
+          const ms = Math.round(performance.now() - started);
+          const secrets = signingSecrets(dest).length;
+          const signed = secrets > 0 ? `signed with ${secrets} secret(s)` : 'unsigned';
+          if (result.kind === 'ok') {
+            io.out(
+              `sent test delivery ${job.deliveryId} to ${dest.url}: http ${result.status} in ${ms} ms (${signed})`,
+            );
+            return 0;
+          }
+          const verdict =
+            result.kind === 'retry'
+              ? 'would be retried'
+              : result.kind === 'gone'
+                ? 'would disable the destination'
+                : 'would go to the DLQ';
+          throw new CliError(
+            `test delivery to ${dest.url} failed: ${result.detail} in ${ms} ms (${verdict})`,
+            'Check the URL, the receiver and its logs, then test again',
+          );
+        } finally {
+          await dispatcher.close();
+        }
+      });
     }
     default:
       throw new CliError(`unknown command \`destination ${command}\``, 'See `cairn destination --help`');

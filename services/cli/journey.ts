@@ -1,4 +1,7 @@
-// `cairn journey validate|publish|list|show|archive`.
+// `cairn journey validate|publish|list|show|archive|preview`.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 import { stringify as toYaml } from 'yaml';
 
 import {
@@ -13,7 +16,15 @@ import {
   readJourneyVersion,
   type JourneyHead,
 } from '../../libs/bus/index.js';
-import { parseJourney, type JourneyDocument } from '../../libs/journey/index.js';
+import {
+  compile,
+  makeEvent,
+  parseJourney,
+  previewSend,
+  type CompiledJourney,
+  type EventSpec,
+  type JourneyDocument,
+} from '../../libs/journey/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { readText } from './files.js';
@@ -28,6 +39,8 @@ Commands:
   list                                     every journey, its head version and status
   show <id> [--version <n>]                a journey's head (or version n) as YAML
   archive <id>                             stop new entries; running instances exit
+  preview <file|id> --step <step> --event <json> [--profile <json>]
+                                           the exact payload a send step would send
 
 Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
@@ -37,6 +50,9 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   previous: { type: 'string' },
   version: { type: 'string' },
+  step: { type: 'string' },
+  event: { type: 'string' },
+  profile: { type: 'string' },
 } as const;
 
 export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -141,6 +157,35 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       }
       return 0;
     }
+    case 'preview': {
+      const usage = 'cairn journey preview <file|id> --step <step> --event <json>';
+      const ref = positional(rest, 0, 'file|id', usage);
+      if (values.step === undefined) throw new CliError('missing --step <step>', `Usage: ${usage}`);
+      if (values.event === undefined) throw new CliError('missing --event <json>', `Usage: ${usage}`);
+      const journey = await previewJourney(io, ref, url);
+      const now = Date.now();
+      const entry = makeEvent(eventSpecOf(values.event, now));
+      const profile = values.profile === undefined ? undefined : profileOf(values.profile);
+      const result = previewSend(journey, values.step, {
+        entry,
+        now,
+        ...(profile !== undefined && { profile }),
+      });
+      if ('error' in result) {
+        throw new CliError(
+          `${result.error.code}: ${result.error.message}`,
+          result.error.code.endsWith('NOT_A_SEND_STEP')
+            ? `Send steps of ${journey.id}: ${sendSteps(journey).join(', ') || 'none'}`
+            : 'Map fewer or smaller fields into the payload',
+        );
+      }
+      // stdout is the payload alone (pipe it to jq); the size line goes to stderr.
+      io.out(JSON.stringify(result.payload, null, 2));
+      io.err(
+        `# ${result.bytes} bytes (limit ${journey.limits.maxPayloadBytes}); ${journey.id} v${journey.version}, step ${values.step}`,
+      );
+      return 0;
+    }
     default:
       throw new CliError(`unknown command \`journey ${command}\``, 'See `cairn journey --help`');
   }
@@ -182,4 +227,90 @@ export async function validateFile(
     `${file}: ok (${result.journey.id}${result.warnings.length ? `, ${result.warnings.length} warning(s)` : ''})`,
   );
   return { code: 0, journey: result.journey };
+}
+
+/** A journey from a file (offline, as version 1) or, when no such file exists, the stored one. */
+async function previewJourney(io: CliIo, ref: string, url: string | undefined): Promise<CompiledJourney> {
+  if (existsSync(resolve(io.cwd, ref))) {
+    const result = parseJourney(await readText(io, ref));
+    if (!result.ok) {
+      for (const issue of result.errors) io.err(formatIssue(ref, issue));
+      throw new CliError(`${ref} is not a valid journey`, `Fix it (\`cairn journey validate ${ref}\`)`);
+    }
+    return compile(result.journey, { version: 1 });
+  }
+  const stored = await withBus(io, url, async (bus) => {
+    const head = await readJourneyHead(bus, ref);
+    if (!head) return undefined;
+    const version = head.active ?? head.latest;
+    return { version, stored: await readJourneyVersion(bus, ref, version) };
+  });
+  if (!stored?.stored) {
+    throw new CliError(
+      `${ref} is neither a file nor a stored journey`,
+      'Give a journey file, or an id from `cairn journey list`',
+    );
+  }
+  return compile(stored.stored.document, { version: stored.version });
+}
+
+function sendSteps(journey: CompiledJourney): string[] {
+  return Object.values(journey.steps)
+    .filter((s) => s.type === 'send')
+    .map((s) => s.id);
+}
+
+function jsonObject(raw: string, what: string, example: string): Record<string, unknown> {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(raw);
+  } catch (err) {
+    throw new CliError(`${what} is not JSON (${(err as Error).message})`, `Write e.g. ${example}`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new CliError(`${what} is not a JSON object`, `Write e.g. ${example}`);
+  }
+  return obj as Record<string, unknown>;
+}
+
+const EVENT_EXAMPLE = `'{"event":"checkout_started","userId":"u1","properties":{"cart_id":"c-1"}}'`;
+
+/** A Segment-style event (`event` or `name`, `userId`/`anonymousId`, properties, traits). */
+function eventSpecOf(raw: string, now: number): EventSpec {
+  const e = jsonObject(raw, '--event', EVENT_EXAMPLE);
+  const str = (k: string): string | undefined => {
+    const v = e[k];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const obj = (k: string): Record<string, unknown> | undefined =>
+    typeof e[k] === 'object' && e[k] !== null && !Array.isArray(e[k])
+      ? (e[k] as Record<string, unknown>)
+      : undefined;
+  const name = str('event') ?? str('name');
+  const timestamp = str('timestamp') === undefined ? undefined : Date.parse(str('timestamp')!);
+  const spec: EventSpec = { at: now };
+  if (name !== undefined) spec.name = name;
+  const type = str('type');
+  if (type !== undefined) spec.type = type as NonNullable<EventSpec['type']>;
+  for (const k of ['userId', 'anonymousId', 'messageId'] as const) {
+    const v = str(k);
+    if (v !== undefined) spec[k] = v;
+  }
+  for (const k of ['properties', 'traits', 'context'] as const) {
+    const v = obj(k);
+    if (v !== undefined) spec[k] = v;
+  }
+  if (timestamp !== undefined && !Number.isNaN(timestamp)) spec.timestamp = timestamp;
+  if (spec.userId === undefined && spec.anonymousId === undefined) {
+    throw new CliError('--event has neither userId nor anonymousId', `Write e.g. ${EVENT_EXAMPLE}`);
+  }
+  return spec;
+}
+
+function profileOf(raw: string): { traits: Record<string, unknown>; audiences: string[] } {
+  const p = jsonObject(raw, '--profile', `'{"traits":{"email":"a@example.com"},"audiences":["vip"]}'`);
+  const traits =
+    typeof p['traits'] === 'object' && p['traits'] !== null ? (p['traits'] as Record<string, unknown>) : {};
+  const audiences = Array.isArray(p['audiences']) ? p['audiences'].map(String) : [];
+  return { traits, audiences };
 }

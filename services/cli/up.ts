@@ -12,7 +12,8 @@ import { upConnection } from './up-connection.js';
 
 export const UP_HELP = `Usage: cairn up [--nats-url <url>]
 
-Runs ingest, matcher, timer and sender in one process. Connects to NATS_URL (default
+Runs ingest (with the Segment HTTP Tracking API on CAIRN_HTTP_PORT, default 8088), matcher,
+timer and sender in one process. Connects to NATS_URL (default
 nats://127.0.0.1:4222); when nothing answers there and no URL was given, starts a local
 nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit.
 Ctrl-C (SIGINT) or SIGTERM drains and stops; a second one exits at once.
@@ -23,14 +24,26 @@ Options:
 
 Every CAIRN_* variable applies (docs/configuration.md).`;
 
+export interface StartAllOptions {
+  /** Serve the HTTP Tracking API on CAIRN_HTTP_PORT (`cairn up` does). */
+  http?: boolean;
+  /** Told the HTTP API's port once it listens. */
+  onHttp?: (port: number) => void;
+}
+
 /** Every service, started in dependency order (downstream first, so nothing waits on a gap). */
-export async function startAllServices(ctx: ServiceContext): Promise<RunningService[]> {
+export async function startAllServices(
+  ctx: ServiceContext,
+  opts: StartAllOptions = {},
+): Promise<RunningService[]> {
   const started: RunningService[] = [];
   try {
     started.push(await startSender(ctx));
     started.push(await startTimer(ctx));
     started.push(await startMatcher(ctx));
-    started.push(await startIngest(ctx));
+    const ingest = await startIngest(ctx, { http: opts.http ?? false });
+    started.push(ingest);
+    if (ingest.httpPort !== undefined) opts.onHttp?.(ingest.httpPort);
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop(0)));
     throw err;
@@ -50,9 +63,10 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   }
   const natsUrl = values['nats-url'];
   const connection = upConnection(io, natsUrl !== undefined || io.env['NATS_URL'] !== undefined);
+  let httpPort: number | undefined;
   await runService({
     name: 'up',
-    start: startAllServices,
+    start: (ctx) => startAllServices(ctx, { http: true, onHttp: (port) => (httpPort = port) }),
     env: io.env,
     configure: (config) => (natsUrl === undefined ? config : { ...config, natsUrl }),
     connect: (config, logger) =>
@@ -65,8 +79,11 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
         throw err;
       }),
     afterStop: () => connection.afterStop(),
-    onReady: (lifecycle) =>
-      io.err(`cairn up: ready (NATS ${connection.url()}, HTTP metrics on :${lifecycle.metricsPort})`),
+    onReady: (lifecycle) => {
+      if (httpPort !== undefined)
+        io.err(`cairn up: Segment HTTP Tracking API on :${httpPort} (POST /v1/batch)`);
+      io.err(`cairn up: ready (NATS ${connection.url()}, HTTP metrics on :${lifecycle.metricsPort})`);
+    },
   });
   // Keeps running until a signal; runService exits the process.
   return new Promise<ExitCode>(() => undefined);

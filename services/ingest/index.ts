@@ -1,7 +1,24 @@
-export { INGEST_DURABLE, INGEST_STAGE, INGEST_SUBJECT, startIngest } from './service.js';
+export { INGEST_DURABLE, INGEST_STAGE, INGEST_SUBJECT, loadAudiences, startIngest } from './service.js';
 export type { Ingest, IngestContext, IngestOptions } from './service.js';
 export { eventHandler, EventParser, receivedAtOf } from './event.js';
-export { mergeProfileTraits, profileCodec, StoredProfileSchema } from './profile.js';
+export {
+  applyProfileAudience,
+  linkAlias,
+  mergeProfileTraits,
+  profileCodec,
+  resolveUserKey,
+  StoredProfileSchema,
+} from './profile.js';
+export { DEDUPE_BUCKET, openDedupeStore, type DedupeStore } from './dedupe.js';
+export {
+  HTTP_PATHS,
+  HttpCodes,
+  SOURCE_HEADER,
+  startHttpApi,
+  type HttpApi,
+  type HttpApiOptions,
+} from './http.js';
+export { ingestMetrics, type IngestMetrics } from './metrics.js';
 export type { StoredProfile } from './profile.js';
 export {
   IDLE_MARGIN_MS,

@@ -1,16 +1,30 @@
-// KV `profiles`: `{ v: 1, traits, audiences }` under encodeKey(userKey). Ingest writes it on
-// identify (CAS, STYLE.md rule 7); the matcher reads it.
+// KV `profiles`: `{ v: 1, traits, audiences }` under encodeKey(userKey). Ingest writes it (CAS,
+// STYLE.md rule 7) on identify (traits, computed audiences), on `Audience Entered|Exited` (fed
+// audiences) and on alias; the matcher only reads it.
+// An alias record is a profile with `aliasOf: <canonical userKey>` (and nothing else): ingest
+// replaces the userKey of every event keyed by the alias with the canonical one before routing,
+// so both ids reach one profile, one partition and one set of instances. Readers that do not
+// know `aliasOf` see an empty profile.
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 
 import { casUpdate, encodeKey, type ValueCodec } from '../../libs/bus/index.js';
-import { mergeTraits } from '../../libs/events/index.js';
+import {
+  applyAudienceChange,
+  computeAudiences,
+  mergeAliasedProfiles,
+  mergeTraits,
+  type AudienceChange,
+  type ComputedAudience,
+} from '../../libs/events/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 
 export const StoredProfileSchema = z.object({
   v: z.literal(1),
   traits: z.record(z.string(), z.unknown()),
   audiences: z.array(z.string()),
+  /** Set on an alias record: the canonical userKey this key is another name of. */
+  aliasOf: z.string().optional(),
 });
 export type StoredProfile = z.output<typeof StoredProfileSchema>;
 
@@ -19,24 +33,128 @@ export const profileCodec: ValueCodec<StoredProfile> = {
   decode: (bytes) => StoredProfileSchema.parse(JSON.parse(new TextDecoder().decode(bytes))),
 };
 
-/** Merges `traits` into the user's profile; writes nothing when that changes nothing (a
- * redelivered identify). */
-export async function mergeProfileTraits(
+/** Alias hops followed at most: chains are kept one hop long, the rest is a safety bound. */
+export const MAX_ALIAS_HOPS = 4;
+
+type CasMetrics = Pick<Metrics, 'kvCasConflicts'>;
+
+const same = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+async function readStored(kv: KV, userKey: string): Promise<StoredProfile | undefined> {
+  const entry = await kv.get(encodeKey(userKey));
+  return entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
+}
+
+/** The canonical userKey of `userKey`: itself, or what its alias record points at. */
+export async function resolveUserKey(kv: KV, userKey: string): Promise<string> {
+  let key = userKey;
+  for (let hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
+    const stored = await readStored(kv, key);
+    if (stored?.aliasOf === undefined || stored.aliasOf === key) return key;
+    key = stored.aliasOf;
+  }
+  return key;
+}
+
+function update(
+  kv: KV,
+  userKey: string,
+  decide: (current: StoredProfile | undefined) => StoredProfile | undefined,
+  metrics?: CasMetrics,
+): Promise<StoredProfile | undefined> {
+  return casUpdate<StoredProfile>(kv, encodeKey(userKey), decide, {
+    codec: profileCodec,
+    ...(metrics ? { metrics } : {}),
+  }).then((r) => r.value);
+}
+
+/** Merges `traits` into the user's profile and recomputes the computed audiences; writes nothing
+ * when that changes nothing (a redelivered identify). */
+export function mergeProfileTraits(
   kv: KV,
   userKey: string,
   traits: Record<string, unknown>,
-  metrics?: Pick<Metrics, 'kvCasConflicts'>,
+  metrics?: CasMetrics,
+  audiences: readonly ComputedAudience[] = [],
 ): Promise<StoredProfile | undefined> {
-  const result = await casUpdate<StoredProfile>(
+  return update(
     kv,
-    encodeKey(userKey),
+    userKey,
     (current) => {
       const merged = mergeTraits(current, traits);
-      const next: StoredProfile = { v: 1, traits: merged.traits, audiences: merged.audiences };
-      if (current && JSON.stringify(current.traits) === JSON.stringify(next.traits)) return undefined;
+      const next: StoredProfile = {
+        v: 1,
+        traits: merged.traits,
+        audiences: computeAudiences(audiences, merged.traits, merged.audiences),
+      };
+      if (
+        current &&
+        JSON.stringify(current.traits) === JSON.stringify(next.traits) &&
+        same(current.audiences, next.audiences)
+      )
+        return undefined;
       return next;
     },
-    { codec: profileCodec, ...(metrics ? { metrics } : {}) },
+    metrics,
   );
-  return result.value;
+}
+
+/** Enters or leaves a fed audience; writes nothing when the membership is already so. */
+export function applyProfileAudience(
+  kv: KV,
+  userKey: string,
+  change: AudienceChange,
+  metrics?: CasMetrics,
+): Promise<StoredProfile | undefined> {
+  return update(
+    kv,
+    userKey,
+    (current) => {
+      const audiences = current?.audiences ?? [];
+      const next = applyAudienceChange(audiences, change);
+      if (current && next === audiences) return undefined;
+      return { v: 1, traits: current?.traits ?? {}, audiences: [...next] };
+    },
+    metrics,
+  );
+}
+
+/**
+ * Links `from` (an alias event's previousId) to `to` (its userId): `from`'s profile is merged
+ * into the canonical profile of `to` (the canonical traits win, audiences are the union), then
+ * `from` becomes an alias record pointing at the canonical key. Returns that key, or undefined
+ * when the link would be a cycle (`to` is already another name of `from`).
+ */
+export async function linkAlias(
+  kv: KV,
+  from: string,
+  to: string,
+  metrics?: CasMetrics,
+): Promise<string | undefined> {
+  const canonical = await resolveUserKey(kv, to);
+  if (canonical === from) return undefined;
+  const previous = await readStored(kv, from);
+  if (previous?.aliasOf === canonical) return canonical; // a redelivered alias
+  if (previous && previous.aliasOf === undefined) {
+    await update(
+      kv,
+      canonical,
+      (current) => {
+        const merged = mergeAliasedProfiles(previous, current);
+        const next: StoredProfile = { v: 1, traits: merged.traits, audiences: merged.audiences };
+        if (current && JSON.stringify(current) === JSON.stringify(next)) return undefined;
+        return next;
+      },
+      metrics,
+    );
+  }
+  await update(
+    kv,
+    from,
+    (current) =>
+      current?.aliasOf === canonical ? undefined : { v: 1, traits: {}, audiences: [], aliasOf: canonical },
+    metrics,
+  );
+  return canonical;
 }

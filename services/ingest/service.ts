@@ -2,9 +2,17 @@
 // and normalizes each Spec event, merges identify traits into KV `profiles`, routes the event to
 // `match.<p>.event`, and publishes the watermark to KV `cairn_state`.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
+import { readFile } from 'node:fs/promises';
+
+import { parse as parseYaml } from 'yaml';
+
 import { BUCKETS, startRunner, STREAMS, subjects } from '../../libs/bus/index.js';
+import { parseAudienceDefinitions, type ComputedAudience } from '../../libs/events/index.js';
 import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
+import { openDedupeStore } from './dedupe.js';
 import { eventHandler, EventParser, receivedAtOf } from './event.js';
+import { startHttpApi, type HttpApi } from './http.js';
+import { ingestMetrics } from './metrics.js';
 import { RoutingTracker, startWatermarkPublisher } from './watermark.js';
 
 export const INGEST_STAGE = 'ingest';
@@ -19,9 +27,26 @@ export interface IngestOptions {
   concurrency?: number;
   /** Watermark period (default 200 ms). */
   watermarkIntervalMs?: number;
+  /** Serve the HTTP Tracking API on CAIRN_HTTP_PORT (the ingest process and `cairn up` do; tests
+   * that only need the NATS side leave it off), or on the given port. */
+  http?: boolean | { port: number };
 }
 
-export type Ingest = RunningService;
+/** The computed audiences of CAIRN_AUDIENCES_FILE (YAML or JSON); none when unset. */
+export async function loadAudiences(file: string | undefined): Promise<ComputedAudience[]> {
+  if (file === undefined) return [];
+  const text = await readFile(file, 'utf8');
+  try {
+    return parseAudienceDefinitions(parseYaml(text));
+  } catch (err) {
+    throw new Error(`CAIRN_AUDIENCES_FILE ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export interface Ingest extends RunningService {
+  /** The port of the HTTP Tracking API, when it is served. */
+  httpPort: number | undefined;
+}
 
 export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}): Promise<Ingest> {
   const { config, bus, metrics } = ctx;
@@ -29,7 +54,19 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
   const profiles = await bus.kv(BUCKETS.profiles);
   const parser = new EventParser();
   const tracker = new RoutingTracker();
-  const handle = eventHandler({ bus, config, metrics, profiles, parser });
+  const audiences = await loadAudiences(config.audiencesFile);
+  const dedupe = await openDedupeStore(bus, { windowMs: config.ingestDedupeWindowMs });
+  const own = ingestMetrics(metrics.registry);
+  const handle = eventHandler({
+    bus,
+    config,
+    metrics,
+    profiles,
+    parser,
+    audiences,
+    ingestMetrics: own,
+    ...(dedupe ? { dedupe } : {}),
+  });
 
   const runner = startRunner({
     bus,
@@ -77,15 +114,42 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     log,
     ...(opts.watermarkIntervalMs !== undefined ? { intervalMs: opts.watermarkIntervalMs } : {}),
   });
-  log.info('ingest ready');
+  let draining = false;
+  let http: HttpApi | undefined;
+  if (opts.http) {
+    try {
+      http = await startHttpApi({
+        port: opts.http === true ? config.httpPort : opts.http.port,
+        bus,
+        writeKeys: config.writeKeys,
+        registry: metrics.registry,
+        metrics: own,
+        isReady: () => !draining && runner.isReady(),
+        log,
+      });
+    } catch (err) {
+      await watermark.stop();
+      await runner.stop(0);
+      const port = opts.http === true ? config.httpPort : opts.http.port;
+      throw new Error(
+        `cannot serve the HTTP Tracking API on port ${port}: ${(err as Error).message}; set CAIRN_HTTP_PORT to a free port`,
+        { cause: err },
+      );
+    }
+  }
+  log.info({ audiences: audiences.length, httpPort: http?.port }, 'ingest ready');
 
   let stopped: Promise<void> | undefined;
   return {
+    httpPort: http?.port,
     isReady: () => runner.isReady(),
     stop(graceMs) {
       stopped ??= (async () => {
         log.info({ graceMs }, 'ingest draining');
-        // The watermark stops first: it must not advance past events naked back on stop.
+        draining = true;
+        // HTTP first: requests in flight finish (their events are acked into EVENTS), new ones get 503.
+        await http?.close();
+        // Then the watermark: it must not advance past events naked back on stop.
         await watermark.stop();
         await runner.stop(graceMs);
         log.info('ingest stopped');

@@ -11,6 +11,7 @@ import {
   instanceCodec,
   instanceKvKey,
   isCasConflict,
+  userAllInstancesFilter,
   userInstancesFilter,
 } from '../../libs/bus/index.js';
 import {
@@ -55,15 +56,15 @@ function load(bytes: Uint8Array | undefined): Instance | undefined {
 }
 
 /**
- * The user's active instances in this journey, counted only for an input that may enter (a
- * trigger event with no active instance at its key): the keys under `<journey>.<user>.>` are
- * listed and read, stopping at the limit. Cheap because it runs on entries only, and exact
- * because ended instances are not counted.
+ * The user's active instances in every journey (Segment's limit is per user, not per journey),
+ * counted only for an input that may enter (a trigger event with no active instance at its
+ * key): the keys under `*.<user>.>` are listed and read, stopping at the limit. Cheap because it
+ * runs on entries only, and exact because ended instances are not counted.
  */
 async function countActive(ctx: ApplyContext, t: Target, limit: number): Promise<number> {
   let n = 0;
   const own = instanceKvKey(t.journeyId, t.userKey, t.instanceKey);
-  for await (const key of await ctx.instances.keys(userInstancesFilter(t.journeyId, t.userKey))) {
+  for await (const key of await ctx.instances.keys(userAllInstancesFilter(t.userKey))) {
     if (key === own || n >= limit) continue;
     const e = await ctx.instances.get(key);
     if (e?.operation === 'PUT' && instanceCodec.decode(e.value).status === 'active') n++;

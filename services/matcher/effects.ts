@@ -10,6 +10,7 @@ import {
 } from '../../libs/bus/index.js';
 import type { Command } from '../../libs/journey/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
+import { countUserLimitRefusal } from './rate.js';
 
 export interface EffectsContext {
   bus: Bus;
@@ -64,7 +65,10 @@ export async function publishCommands(
             JournalMessage.encode(record),
             c.id,
           );
-          if (!res.duplicate) ctx.metrics.journal.inc({ journey: record.journeyId, type: record.type });
+          if (!res.duplicate) {
+            ctx.metrics.journal.inc({ journey: record.journeyId, type: record.type });
+            countUserLimitRefusal(ctx.metrics.registry, record);
+          }
           return;
         }
         case 'instance.end':

@@ -1,6 +1,9 @@
 // Per-user event rate for the entry limit (`perUserEventsPerSecond`): an in-memory sliding
 // window of receive times per user. Per process: inputs of a user all go to the partition's one
 // consumer, so one matcher sees all of them (a redelivery after a restart starts a fresh window).
+// Refusals are journaled by the core with their reason and counted here by journey.
+import { Counter, type Registry } from 'prom-client';
+
 const WINDOW_MS = 1_000;
 
 export class UserRateWindow {
@@ -27,4 +30,32 @@ export class UserRateWindow {
   get size(): number {
     return this.seen.size;
   }
+}
+
+/** Journal reasons of the per-user limits (libs/journey entry checks). */
+export const USER_LIMIT_REASONS: Readonly<Record<string, string>> = Object.freeze({
+  rate_limited: 'events_per_second',
+  per_user_limit: 'concurrent_instances',
+});
+
+const REFUSALS_METRIC = 'cairn_user_limit_refusals_total';
+
+/** Counts an entry refused by a per-user limit, by journey and limit (never by user: rule 12).
+ * Registered once per registry, next to libs/telemetry's metrics. */
+export function countUserLimitRefusal(
+  registry: Registry,
+  record: { type: string; journeyId: string; reason?: string | undefined },
+): void {
+  if (record.type !== 'refused' || record.reason === undefined) return;
+  const limit = USER_LIMIT_REASONS[record.reason];
+  if (limit === undefined) return;
+  const counter =
+    (registry.getSingleMetric(REFUSALS_METRIC) as Counter<'journey' | 'limit'> | undefined) ??
+    new Counter({
+      name: REFUSALS_METRIC,
+      help: 'Journey entries refused by a per-user limit (25 events/s, 25 concurrent instances by default)',
+      labelNames: ['journey', 'limit'],
+      registers: [registry],
+    });
+  counter.inc({ journey: record.journeyId, limit });
 }

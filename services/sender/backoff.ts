@@ -1,14 +1,20 @@
 // Retry delays of failed deliveries: exponential with full jitter, and `Retry-After` honoured.
+// The schedule is a pure function of the attempt number and a random source (tests inject it).
 
 export const BASE_BACKOFF_MS = 1_000;
-export const MAX_BACKOFF_MS = 60_000;
+/** The ceiling of one wait: over a 4 h budget this gives about 15-20 attempts. */
+export const MAX_BACKOFF_MS = 30 * 60_000;
 /** A `Retry-After` beyond this is capped: the job must come back within the budget. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
-/** Full jitter: uniform in [0, min(1 s * 2^(n-1), 60 s)]. */
-export function backoffMs(deliveryCount: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, deliveryCount - 1), MAX_BACKOFF_MS);
-  return Math.floor(random() * ceiling);
+/** The ceiling of the wait after failed attempt `attempt` (1-based): min(1 s * 2^(n-1), 30 min). */
+export function backoffCeilingMs(attempt: number): number {
+  return Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1), MAX_BACKOFF_MS);
+}
+
+/** Full jitter: uniform in [0, ceiling(attempt)]. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * backoffCeilingMs(attempt));
 }
 
 /** `Retry-After` as seconds or an HTTP date -> ms from `now`, or undefined. */
@@ -26,6 +32,10 @@ export function retryAfterMs(value: string | string[] | undefined, now: number):
 }
 
 /** The delay of the next attempt: the server's `Retry-After` when given, else backoff. */
-export function nextDelayMs(deliveryCount: number, retryAfter: number | undefined): number {
-  return retryAfter ?? backoffMs(deliveryCount);
+export function nextDelayMs(
+  attempt: number,
+  retryAfter: number | undefined,
+  random: () => number = Math.random,
+): number {
+  return retryAfter ?? backoffMs(attempt, random);
 }

@@ -1,25 +1,37 @@
-// The handler of deliver.<p>: one send job -> one delivery attempt, classified into the
+// The handler of deliver.<p>: one send job -> at most one delivery attempt, classified into the
 // runner's ack / retry(ms) / terminal(reason) (STYLE.md rules 4 and 6). Idempotency: a job
-// whose delivery id is in KV `sent` is acked without sending.
+// whose delivery id is in KV `sent` is acked without sending. Retries and deferrals re-publish
+// the job (park.ts) and ack the copy in hand; exhaustion and refusals go to `dlq.deliver` with
+// the attempt history (dead-letter.ts).
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 
 import {
   ack,
+  DEFAULT_RETRY_BUDGET_MS,
   DeliverJobMessage,
+  disableDestination,
   retry,
   terminal,
+  type Bus,
   type DeliverJob,
+  type DeliveryAttempt,
+  type Destination,
   type DestinationCache,
   type HandlerContext,
   type Outcome,
 } from '../../libs/bus/index.js';
 import type { Config } from '../../libs/config/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
+import { statusClass, type AttemptMetrics } from './attempt-metrics.js';
 import { nextDelayMs } from './backoff.js';
+import { deadLetter } from './dead-letter.js';
+import type { DestinationGates } from './isolation.js';
 import type { NatsPublisher } from './nats-destination.js';
-import { sendWebhook } from './webhook.js';
+import { parkJob, partitionOfSubject, type ParkOptions } from './park.js';
+import { sendWebhook, type AttemptResult } from './webhook.js';
 
 /** The value stored at `sent.<deliveryId>`. */
 export interface SentRecord {
@@ -30,13 +42,32 @@ export interface SentRecord {
   status: number;
 }
 
+/** Time and randomness of the sender, injectable for tests (STYLE.md: fake clocks). */
+export interface SenderClock {
+  now(): number;
+  random(): number;
+}
+
+export const systemClock: SenderClock = { now: () => Date.now(), random: Math.random };
+
+/** Added to a deferral so that parked jobs do not all come back at the same instant. */
+const DEFER_JITTER_MS = 250;
+/** The shortest wait: a redelivery never races the end of the handler that nak'd it. */
+const MIN_DEFER_MS = 100;
+
 export interface DeliverDeps {
   config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs' | 'egressAllowLoopback'>;
   metrics: Pick<Metrics, 'deliveries' | 'deliveryLatency'>;
+  attemptMetrics: AttemptMetrics;
+  bus: Bus;
+  stage: string;
   sent: KV;
   destinations: Pick<DestinationCache, 'get'>;
   dispatcher: Dispatcher;
   nats: NatsPublisher;
+  gates: DestinationGates;
+  park: ParkOptions;
+  clock: SenderClock;
   /** Delay between looks for a destination that does not exist (yet). */
   unknownDestinationRetryMs: number;
 }
@@ -60,15 +91,51 @@ export class JobDecoder {
     return d;
   }
 
-  /** The user key orders a user's sends; an undecodable job gets a key of its own. */
+  /**
+   * Sends of one user to one destination go in order; other destinations are independent keys,
+   * so that a job waiting on a failing destination never holds back a healthy one.
+   */
   keyOf(msg: JsMsg): string {
     const d = this.of(msg);
-    return 'job' in d ? d.job.userKey : `bad:${msg.seq}`;
+    return 'job' in d ? `${d.job.destination}|${d.job.userKey}` : `bad:${msg.seq}`;
   }
 }
 
 export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
-  const { metrics } = deps;
+  const { metrics, clock } = deps;
+  const am = deps.attemptMetrics;
+
+  /** Waits without an attempt: a nak for a short wait while the delivery budget allows, else a
+   * re-published copy (see park.ts). */
+  const defer = async (msg: JsMsg, ctx: HandlerContext, job: DeliverJob, until: number): Promise<Outcome> => {
+    const now = clock.now();
+    const wait = Math.max(MIN_DEFER_MS, until - now);
+    ctx.log.debug({ deliveryId: job.deliveryId, waitMs: wait, deliveryCount: ctx.deliveryCount }, 'deferred');
+    if (wait <= deps.park.shortWaitMs && ctx.deliveryCount < deps.config.maxDeliver - 1) return retry(wait);
+    const copy: DeliverJob = { ...job, notBefore: now + wait };
+    await parkJob(
+      deps.park,
+      partitionOfSubject(msg.subject),
+      copy,
+      `${job.deliveryId}:a${job.attempt ?? 1}:s${msg.seq}`,
+      now,
+    );
+    return ack();
+  };
+
+  const toDlq = async (
+    msg: JsMsg,
+    job: DeliverJob,
+    reason: string,
+    detail: string,
+    log: Logger,
+  ): Promise<Outcome> => {
+    await deadLetter(deps.bus, msg, deps.stage, job, reason, detail, clock.now());
+    am.exhausted.inc({ destination: job.destination, reason });
+    log.warn({ reason, detail, attempts: job.attempts?.length ?? 0 }, 'delivery moved to dlq.deliver');
+    return ack();
+  };
+
   return async (msg: JsMsg, ctx: HandlerContext): Promise<Outcome> => {
     const d = decoder.of(msg);
     if ('error' in d) return terminal('bad_message', d.error.message);
@@ -76,61 +143,154 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     const labels = { journey: job.stepKey.journeyId, destination: job.destination };
     const log = ctx.log.child({ deliveryId: job.deliveryId, destination: job.destination });
 
-    const already = await deps.sent.get(job.deliveryId);
+    const dest = await deps.destinations.get(job.destination);
+    if (!dest) {
+      if (ctx.deliveryCount >= deps.config.maxDeliver) {
+        metrics.deliveries.inc({ ...labels, outcome: 'unknown_destination' });
+        return toDlq(msg, job, 'unknown_destination', `destination ${job.destination} does not exist`, log);
+      }
+      log.warn({ deliveryCount: ctx.deliveryCount }, 'unknown destination; retrying');
+      return retry(deps.unknownDestinationRetryMs);
+    }
+    if (dest.disabled !== undefined) {
+      metrics.deliveries.inc({ ...labels, outcome: 'failed' });
+      return toDlq(msg, job, 'destination_disabled', `disabled: ${dest.disabled.reason}`, log);
+    }
+
+    let now = clock.now();
+    if (job.notBefore !== undefined && job.notBefore > now) {
+      am.deferrals.inc({ destination: dest.id, reason: 'not_due' });
+      return defer(msg, ctx, job, job.notBefore);
+    }
+    const admission = deps.gates.admit(dest, now, () => clock.random());
+    if (!admission.ok) {
+      am.deferrals.inc({ destination: dest.id, reason: admission.reason });
+      log.debug({ reason: admission.reason }, 'not admitted');
+      return defer(msg, ctx, job, admission.retryAt + Math.floor(clock.random() * DEFER_JITTER_MS));
+    }
+    // Checked once admitted, right before the attempt: a parked job costs no KV read each time
+    // it comes round.
+    const already = await deps.sent.get(job.deliveryId).catch((err: unknown) => {
+      admission.release();
+      deps.gates.circuit(dest, now).releaseProbe();
+      throw err;
+    });
     if (already !== null && already.operation === 'PUT') {
+      admission.release();
+      deps.gates.circuit(dest, now).releaseProbe();
       metrics.deliveries.inc({ ...labels, outcome: 'duplicate' });
       log.debug('already sent');
       return ack();
     }
 
-    const dest = await deps.destinations.get(job.destination);
-    if (!dest) {
-      if (ctx.deliveryCount >= deps.config.maxDeliver) {
-        metrics.deliveries.inc({ ...labels, outcome: 'unknown_destination' });
-        return terminal('unknown_destination', `destination ${job.destination} does not exist`);
-      }
-      log.warn({ deliveryCount: ctx.deliveryCount }, 'unknown destination; retrying');
-      return retry(deps.unknownDestinationRetryMs);
+    const n = job.attempt ?? 1;
+    const firstAttemptAt = job.firstAttemptAt ?? now;
+    let result: AttemptResult;
+    const started = now;
+    try {
+      result = await attempt(deps, dest, job);
+    } finally {
+      admission.release();
     }
-
-    let status: number;
-    if (dest.type === 'webhook') {
-      const result = await sendWebhook(dest, job, {
-        dispatcher: deps.dispatcher,
-        timeoutMs: dest.timeoutMs ?? deps.config.sendTimeoutMs,
-        allowInternal: deps.config.egressAllowLoopback,
-      });
-      if (result.kind === 'retry') {
-        metrics.deliveries.inc({ ...labels, outcome: 'retry' });
-        const delay = nextDelayMs(ctx.deliveryCount, result.retryAfterMs);
-        log.warn(
-          { detail: result.detail, deliveryCount: ctx.deliveryCount, delayMs: delay },
-          'delivery failed; retrying',
-        );
-        return retry(delay);
-      }
-      if (result.kind === 'failed') {
-        metrics.deliveries.inc({ ...labels, outcome: 'failed' });
-        return terminal(result.reason, result.detail);
-      }
-      status = result.status;
+    now = clock.now();
+    const circuit = deps.gates.circuit(dest, now);
+    if (result.kind === 'ok' || result.kind === 'retry') {
+      if (circuit.record(result.kind === 'ok', now)) log.warn({ window: circuit.window() }, 'circuit opened');
     } else {
-      try {
-        await deps.nats.publish(dest, job);
-      } catch (err) {
-        metrics.deliveries.inc({ ...labels, outcome: 'retry' });
-        log.warn({ err, deliveryCount: ctx.deliveryCount }, 'nats publish failed; retrying');
-        return retry(nextDelayMs(ctx.deliveryCount, undefined));
-      }
-      status = 0;
+      // A refusal says nothing about the destination's health; free a half-open probe.
+      circuit.releaseProbe();
     }
+    am.circuitOpen.set({ destination: dest.id }, circuit.state(now) === 'closed' ? 0 : 1);
 
-    // Recorded before the ack: a crash in between re-sends (at least once), never loses.
-    const record: SentRecord = { v: 1, at: Date.now(), status };
-    await deps.sent.put(job.deliveryId, new TextEncoder().encode(JSON.stringify(record)));
-    metrics.deliveries.inc({ ...labels, outcome: 'ok' });
-    metrics.deliveryLatency.observe(labels, Math.max(0, (record.at - job.eventReceivedAt) / 1_000));
-    log.debug({ status }, 'delivered');
-    return ack();
+    const status = 'status' in result ? result.status : undefined;
+    const record: DeliveryAttempt = {
+      n,
+      at: started,
+      durationMs: now - started,
+      outcome: result.kind === 'failed' ? result.reason : result.kind === 'gone' ? 'gone' : result.kind,
+      detail: result.kind === 'ok' ? 'ok' : result.detail,
+    };
+    if (status !== undefined && status > 0) record.status = status;
+    am.attempts.inc({
+      destination: dest.id,
+      outcome: result.kind,
+      status_class: statusClass(status && status > 0 ? status : undefined, dest.type === 'nats'),
+    });
+    const history: DeliverJob = {
+      ...job,
+      attempt: n,
+      firstAttemptAt,
+      attempts: [...(job.attempts ?? []), record],
+    };
+    delete history.notBefore;
+
+    switch (result.kind) {
+      case 'ok': {
+        // Recorded before the ack: a crash in between re-sends (at least once), never loses.
+        const sent: SentRecord = { v: 1, at: Date.now(), status: result.status };
+        await deps.sent.put(job.deliveryId, new TextEncoder().encode(JSON.stringify(sent)));
+        metrics.deliveries.inc({ ...labels, outcome: 'ok' });
+        metrics.deliveryLatency.observe(labels, Math.max(0, (sent.at - job.eventReceivedAt) / 1_000));
+        log.debug({ status: result.status, attempt: n }, 'delivered');
+        return ack();
+      }
+      case 'gone': {
+        metrics.deliveries.inc({ ...labels, outcome: 'failed' });
+        const disabled = await disableDestination(deps.bus, dest.id, 'http 410 Gone', now);
+        if (disabled) {
+          log.error(
+            { destination: dest.id },
+            'destination answered 410 Gone: disabled; its jobs go to dlq.deliver until `cairn destination put` re-enables it',
+          );
+        }
+        return toDlq(msg, history, 'gone', result.detail, log);
+      }
+      case 'failed':
+        metrics.deliveries.inc({ ...labels, outcome: 'failed' });
+        return toDlq(msg, history, result.reason, result.detail, log);
+      case 'retry': {
+        metrics.deliveries.inc({ ...labels, outcome: 'retry' });
+        const delay = nextDelayMs(n, result.retryAfterMs, () => clock.random());
+        const budget = dest.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+        if (now + delay - firstAttemptAt > budget) {
+          return toDlq(
+            msg,
+            history,
+            'retry_budget_exhausted',
+            `${n} attempt(s) over ${now - firstAttemptAt} ms; the next at +${delay} ms would pass the ${budget} ms budget (last: ${result.detail})`,
+            log,
+          );
+        }
+        const next: DeliverJob = { ...history, attempt: n + 1, notBefore: now + delay };
+        const via = await parkJob(
+          deps.park,
+          partitionOfSubject(msg.subject),
+          next,
+          `${job.deliveryId}:a${n + 1}`,
+          now,
+        );
+        log.warn(
+          { detail: result.detail, attempt: n, delayMs: delay, via },
+          'delivery failed; retry scheduled',
+        );
+        return ack();
+      }
+    }
   };
+}
+
+async function attempt(deps: DeliverDeps, dest: Destination, job: DeliverJob): Promise<AttemptResult> {
+  if (dest.type === 'webhook') {
+    return sendWebhook(dest, job, {
+      dispatcher: deps.dispatcher,
+      timeoutMs: dest.timeoutMs ?? deps.config.sendTimeoutMs,
+      allowInternal: deps.config.egressAllowLoopback,
+    });
+  }
+  try {
+    await deps.nats.publish(dest, job);
+    return { kind: 'ok', status: 0 };
+  } catch (err) {
+    return { kind: 'retry', detail: `nats: ${(err as Error).message}` };
+  }
 }

@@ -6,9 +6,13 @@ import { Agent } from 'undici';
 import { BUCKETS, DestinationCache, startRunner, STREAMS, subjects } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
-import { deliverHandler, JobDecoder } from './deliver.js';
+import { attemptMetrics } from './attempt-metrics.js';
+import { DELIVER_DLQ_SUBJECT } from './dead-letter.js';
+import { deliverHandler, JobDecoder, systemClock, type SenderClock } from './deliver.js';
 import { guardedLookup } from './egress.js';
+import { DestinationGates } from './isolation.js';
 import { NatsPublisher } from './nats-destination.js';
+import { SHORT_WAIT_MS } from './park.js';
 
 export const SENDER_STAGE = 'sender';
 /** Default wait between looks for a destination that does not exist. */
@@ -21,6 +25,10 @@ export interface SenderOptions {
   /** Jobs handled at once (default 64). */
   concurrency?: number;
   unknownDestinationRetryMs?: number;
+  /** Time and randomness (tests inject a clock that can jump ahead). */
+  clock?: SenderClock;
+  /** Waits up to this long go back on deliver.<p>; longer ones through the timer service. */
+  shortWaitMs?: number;
 }
 
 export type Sender = RunningService;
@@ -42,10 +50,16 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     {
       config,
       metrics,
+      attemptMetrics: attemptMetrics(metrics.registry),
+      bus,
+      stage: SENDER_STAGE,
       sent,
       destinations,
       dispatcher,
       nats: new NatsPublisher(bus),
+      gates: new DestinationGates(),
+      park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },
+      clock: opts.clock ?? systemClock,
       unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
     },
     decoder,
@@ -63,7 +77,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
     ackWaitMs: config.ackWaitMs,
     concurrency: opts.concurrency ?? 64,
-    dlqSubject: subjects.dlq(SENDER_STAGE),
+    dlqSubject: DELIVER_DLQ_SUBJECT,
     logger: log,
     metrics,
   });

@@ -1,7 +1,8 @@
 // One webhook delivery attempt: POST the JSON payload, signed when the destination has a
-// secret, and classify the answer (DESIGN.md §2): 2xx ok; 408, 429, 5xx and network errors
-// retry; any other status is final.
-import type { DeliverJob, WebhookDestination } from '../../libs/bus/index.js';
+// secret(s), and classify the answer (DESIGN.md §2): 2xx ok; 408, 429, 5xx and network errors
+// (refused, reset, DNS, TLS, timeout) retry; 410 Gone disables the destination; any other
+// status (3xx included, as Standard Webhooks says) is final.
+import { signingSecrets, type DeliverJob, type WebhookDestination } from '../../libs/bus/index.js';
 import { request, type Dispatcher } from 'undici';
 
 import { retryAfterMs } from './backoff.js';
@@ -14,7 +15,8 @@ export const MAX_RESPONSE_BYTES = 64 * 1024;
 export type AttemptResult =
   | { kind: 'ok'; status: number }
   | { kind: 'retry'; status?: number; retryAfterMs?: number; detail: string }
-  | { kind: 'failed'; reason: string; status?: number; detail: string };
+  | { kind: 'failed'; reason: string; status?: number; detail: string }
+  | { kind: 'gone'; status: 410; detail: string };
 
 export interface WebhookOptions {
   dispatcher: Dispatcher;
@@ -38,8 +40,9 @@ export function webhookHeaders(
   headers['content-type'] = 'application/json';
   headers['user-agent'] = 'cairn';
   headers['idempotency-key'] = job.deliveryId;
-  if (dest.secret !== undefined) {
-    Object.assign(headers, signWebhook(dest.secret, job.deliveryId, Math.floor(nowMs / 1_000), body));
+  const secrets = signingSecrets(dest);
+  if (secrets.length > 0) {
+    Object.assign(headers, signWebhook(secrets, job.deliveryId, Math.floor(nowMs / 1_000), body));
   }
   return headers;
 }
@@ -78,6 +81,7 @@ export async function sendWebhook(
   await discardBody(res.body);
   const status = res.statusCode;
   if (status >= 200 && status < 300) return { kind: 'ok', status };
+  if (status === 410) return { kind: 'gone', status, detail: 'http 410: the destination is gone' };
   if (isRetryableStatus(status)) {
     const after = retryAfterMs(res.headers['retry-after'], now());
     return after === undefined

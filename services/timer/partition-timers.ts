@@ -3,7 +3,14 @@
 // a bucket whose timers have all fired and whose end the watermark has passed is recorded as
 // progress and purged. After downtime the first load picks up every stored bucket up to the
 // horizon, so overdue timers fire at once.
-import { publishWithId, subjects, TimerMessage, type Bus, type TimerRecord } from '../../libs/bus/index.js';
+import {
+  DeliverJobMessage,
+  publishWithId,
+  subjects,
+  TimerMessage,
+  type Bus,
+  type TimerRecord,
+} from '../../libs/bus/index.js';
 import type { Logger, Metrics } from '../../libs/telemetry/index.js';
 import { TimerHeap } from './heap.js';
 import type { StoredTimer, TimerFollower, TimerStore } from './store.js';
@@ -93,7 +100,7 @@ export class PartitionTimers {
     const top = this.heap.peek();
     if (!top) return;
     const now = Date.now();
-    if (now >= top.at && this.o.watermark() >= top.at) {
+    if (now >= top.at && (top.timer.deliver !== undefined || this.o.watermark() >= top.at)) {
       this.firing = this.fireDue().finally(() => {
         this.firing = undefined;
         this.kick();
@@ -127,17 +134,25 @@ export class PartitionTimers {
     const now = Date.now();
     const watermark = this.o.watermark();
     for (let top = this.heap.peek(); top && batch.length < FIRE_BATCH; top = this.heap.peek()) {
-      if (now < top.at || watermark < top.at) break;
+      // A parked delivery retry is not an input of the journey: the watermark does not hold it.
+      if (now < top.at || (top.timer.deliver === undefined && watermark < top.at)) break;
       batch.push(this.heap.pop()!);
     }
     const results = await Promise.allSettled(
       batch.map((e) =>
-        publishWithId(
-          bus.js,
-          subjects.matchTimer(partition),
-          TimerMessage.encode(e.timer),
-          `timer:${e.token}`,
-        ),
+        e.timer.deliver !== undefined
+          ? publishWithId(
+              bus.js,
+              subjects.deliver(partition),
+              DeliverJobMessage.encode(e.timer.deliver),
+              e.token,
+            )
+          : publishWithId(
+              bus.js,
+              subjects.matchTimer(partition),
+              TimerMessage.encode(e.timer),
+              `timer:${e.token}`,
+            ),
       ),
     );
     let failed = 0;

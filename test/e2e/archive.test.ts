@@ -140,3 +140,83 @@ void t.test('archiving a version ends its running instances; new entries go to t
     'archived versions sent nothing; v2 sent its thanks',
   );
 });
+
+const FORWARD = `
+id: forward
+name: Forward forms
+trigger: { event: form_submitted }
+entry: { mode: every_time, uniqueBy: properties.form_id }
+steps:
+  - { id: crm, type: send, to: [sink], event: Form Submitted }
+`;
+
+void t.test(
+  'a journey published while events flow matches at once; archived, it takes no entries',
+  async (t) => {
+    const { bus, sink } = await startPipeline(t);
+    const sentAt = new Map<string, number>();
+    let n = 0;
+    let flowing = true;
+    // Events keep flowing (one every 20 ms) across the publish and the archive; nothing restarts.
+    const flow = (async () => {
+      while (flowing) {
+        const formId = `f${n++}`;
+        sentAt.set(formId, Date.now());
+        await publishEvent(bus, [
+          'track',
+          {
+            userId: `u${n % 7}`,
+            messageId: formId,
+            event: 'form_submitted',
+            properties: { form_id: formId },
+          },
+        ]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    t.teardown(() => {
+      flowing = false;
+      return flow;
+    });
+
+    await new Promise((r) => setTimeout(r, 500));
+    const publishedAt = Date.now();
+    await publishJourneys(bus, journey(FORWARD));
+    await sink.waitFor(20, 15_000);
+    await new Promise((r) => setTimeout(r, Math.max(0, publishedAt + 2_500 - Date.now())));
+    const archivedAt = Date.now();
+    await archiveJourney(bus, 'forward');
+    await new Promise((r) => setTimeout(r, 2_000));
+    flowing = false;
+    await flow;
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    type Body = { properties: { journey_context: { form_submitted: { form_id: string } } } };
+    const delivered = new Set(
+      sink.requests.map((r) => (r.body as Body).properties.journey_context.form_submitted.form_id),
+    );
+    t.equal(delivered.size, sink.requests.length, 'each delivery names its form');
+    const between = [...sentAt].filter(([, at]) => at > publishedAt + 1_000 && at < archivedAt);
+    const before = [...sentAt].filter(([, at]) => at < publishedAt);
+    const after = [...sentAt].filter(([, at]) => at > archivedAt + 1_000);
+    t.ok(
+      between.length > 0 && before.length > 0 && after.length > 0,
+      `events before (${before.length}), during (${between.length}) and after (${after.length})`,
+    );
+    t.same(
+      between.filter(([id]) => !delivered.has(id)),
+      [],
+      'every event a second after the publish entered',
+    );
+    t.same(
+      before.filter(([id]) => delivered.has(id)),
+      [],
+      'none from before the journey existed',
+    );
+    t.same(
+      after.filter(([id]) => delivered.has(id)),
+      [],
+      'none a second after the archive',
+    );
+  },
+);

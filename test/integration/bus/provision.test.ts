@@ -22,6 +22,8 @@ void t.test('provisioning creates everything, then is a no-op, then reports drif
   t.equal((await bus.jsm.streams.info(STREAMS.MATCH)).config.retention, 'workqueue');
   const sent = await bus.jsm.streams.info('KV_sent');
   t.equal(sent.config.max_age, config.idempotencyWindowMs * 1_000_000);
+  const dedupe = await bus.jsm.streams.info('KV_ingest_dedupe');
+  t.equal(dedupe.config.max_age, config.ingestDedupeWindowMs * 1_000_000, 'ingest dedupe window');
   await bus.kv(BUCKETS.instances); // opens
 
   // Someone changes EVENTS by hand, and JOURNAL loses a subject (it keeps the extra one).

@@ -18,7 +18,12 @@ import { captureIo, REPO } from './helpers.js';
 
 void t.test('all four services start, report ready, and stop cleanly', async (t) => {
   const nats = await withNats(t);
-  const config = loadConfig({ NATS_URL: nats.url, CAIRN_METRICS_PORT: '0', CAIRN_SHUTDOWN_GRACE: '2s' });
+  const config = loadConfig({
+    NATS_URL: nats.url,
+    CAIRN_METRICS_PORT: '0',
+    CAIRN_HTTP_PORT: '0',
+    CAIRN_SHUTDOWN_GRACE: '2s',
+  });
   const io = captureIo();
   const connection = upConnection(io, true);
   const life = await startLifecycle({
@@ -84,7 +89,13 @@ void t.test('the binary: ready line, then SIGTERM drains and exits 0', async (t)
   const nats = await withNats(t);
   const child = spawn(process.execPath, [join(REPO, 'bin/cairn.js'), 'up', '--nats-url', nats.url], {
     cwd: REPO,
-    env: { ...process.env, CAIRN_METRICS_PORT: '0', CAIRN_LOG_LEVEL: 'info', CAIRN_SHUTDOWN_GRACE: '2s' },
+    env: {
+      ...process.env,
+      CAIRN_METRICS_PORT: '0',
+      CAIRN_HTTP_PORT: '0',
+      CAIRN_LOG_LEVEL: 'info',
+      CAIRN_SHUTDOWN_GRACE: '2s',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

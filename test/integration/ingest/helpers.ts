@@ -4,7 +4,7 @@ import type { Msg } from '@nats-io/transport-node';
 
 import { decodeDlqRecord, MatchEventMessage, type DlqRecord } from '../../../libs/bus/index.js';
 import { createMetrics, type Metrics } from '../../../libs/telemetry/index.js';
-import { startIngest, type Ingest } from '../../../services/ingest/index.js';
+import { startIngest, type Ingest, type IngestOptions } from '../../../services/ingest/index.js';
 import { silentLogger, withBus, type TestBus } from '../../helpers/bus.js';
 
 export type Routed = ReturnType<typeof MatchEventMessage.decode> & { subject: string; msgId: string };
@@ -20,6 +20,7 @@ export interface IngestHarness extends TestBus {
 export async function withIngest(
   t: { teardown(fn: () => unknown): void },
   env: Record<string, string> = {},
+  opts: IngestOptions = {},
 ): Promise<IngestHarness> {
   const tb = await withBus(t, { CAIRN_PARTITIONS: '4', ...env });
   const routed: Routed[] = [];
@@ -38,7 +39,7 @@ export async function withIngest(
   collect('dlq.ingest', (m) => dlq.push(decodeDlqRecord(m.data)));
   await tb.bus.nc.flush();
   const metrics = createMetrics({ defaultMetrics: false });
-  const ingest = await startIngest({ config: tb.config, bus: tb.bus, logger: silentLogger, metrics });
+  const ingest = await startIngest({ config: tb.config, bus: tb.bus, logger: silentLogger, metrics }, opts);
   t.teardown(() => ingest.stop(1_000));
   return {
     ...tb,

@@ -1,6 +1,7 @@
 // Retry delays: full-jitter exponential backoff and Retry-After.
 import t from 'tap';
 
+import { backoffCeilingMs } from '../../../services/sender/index.js';
 import { backoffMs, retryAfterMs } from './helpers.js';
 
 void t.test('backoff', (t) => {
@@ -14,8 +15,13 @@ void t.test('backoff', (t) => {
   );
   t.equal(
     backoffMs(20, () => 0.999999),
-    59_999,
-    'capped at 60 s',
+    1_799_998,
+    'capped at 30 min',
+  );
+  t.same(
+    [1, 2, 3, 4, 5, 6, 10, 11, 12, 30].map((n) => backoffCeilingMs(n)),
+    [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 512_000, 1_024_000, 1_800_000, 1_800_000],
+    'the schedule: 1 s doubling, capped at 30 min',
   );
   t.equal(
     backoffMs(5, () => 0),

@@ -128,3 +128,56 @@ void t.test('KV round trip and the watched cache', async (t) => {
   await waitUntil(() => cache.size === 1, 5_000, 'delete seen');
   t.equal(await cache.get('a'), undefined);
 });
+
+void t.test('parseDestinationFile: secrets, retry budget and isolation settings', (t) => {
+  const other = `whsec_${Buffer.from('fedcba9876543210').toString('base64')}`;
+  t.same(
+    parseDestinationFile({
+      id: 'crm',
+      type: 'webhook',
+      url: 'https://crm.example.com/hook',
+      secrets: [SECRET, other],
+      retryBudget: '4h',
+      concurrency: 8,
+      rateLimit: 25,
+      circuit: { failureRate: 0.25, minRequests: 5, cooldown: '10s' },
+    }),
+    {
+      v: 1,
+      id: 'crm',
+      type: 'webhook',
+      url: 'https://crm.example.com/hook',
+      secrets: [SECRET, other],
+      retryBudgetMs: 14_400_000,
+      concurrency: 8,
+      rateLimit: 25,
+      circuit: { failureRate: 0.25, minRequests: 5, cooldownMs: 10_000 },
+    },
+  );
+  t.same(parseDestinationFile({ id: 'bus', type: 'nats', subject: 'a.b', retryBudget: 90 }), {
+    v: 1,
+    id: 'bus',
+    type: 'nats',
+    subject: 'a.b',
+    retryBudgetMs: 90_000,
+  });
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', secret: SECRET, secrets: [SECRET] }), [
+    { path: 'secrets', message: /either secret or secrets/ },
+  ]);
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', secrets: ['nope'] }), [
+    { path: 'secrets.0', message: /whsec_/ },
+  ]);
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', retryBudget: '5d' }), [
+    { path: 'retryBudget', message: /1s to 3d/ },
+  ]);
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', concurrency: 0 }), [
+    { path: 'concurrency' },
+  ]);
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', circuit: { failureRate: 2 } }), [
+    { path: 'circuit.failureRate' },
+  ]);
+  t.match(issuesOf({ id: 'x', type: 'webhook', url: 'https://x', secrets: Array(6).fill(SECRET) }), [
+    { path: 'secrets' },
+  ]);
+  t.end();
+});

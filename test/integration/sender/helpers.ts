@@ -11,6 +11,8 @@ import {
 import { createMetrics, type Metrics } from '../../../libs/telemetry/index.js';
 import {
   backoffMs,
+  decodeDeliveryDlqRecord,
+  type DeliveryDlqRecord,
   isInternalAddress,
   retryAfterMs,
   startSender,
@@ -30,6 +32,8 @@ export interface SenderHarness extends TestBus {
   metrics: Metrics;
   publishJob(job: DeliverJob, msgId?: string): Promise<void>;
   dlq(): Promise<DlqRecord[]>;
+  /** The DLQ records with the sender's delivery fields (attempts), with their stream sequence. */
+  deliveryDlq(): Promise<Array<DeliveryDlqRecord & { dlqSeq: number }>>;
 }
 
 export async function withSender(
@@ -53,6 +57,16 @@ export async function withSender(
     metrics,
     async publishJob(job, msgId = job.deliveryId) {
       await publishWithId(tb.bus.js, subjects.deliver(0), DeliverJobMessage.encode(job), msgId);
+    },
+    async deliveryDlq() {
+      const out: Array<DeliveryDlqRecord & { dlqSeq: number }> = [];
+      const info = await tb.bus.jsm.streams.info(STREAMS.DLQ);
+      if (info.state.messages === 0) return out;
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await tb.bus.jsm.streams.getMessage(STREAMS.DLQ, { seq }).catch(() => null);
+        if (m) out.push({ ...decodeDeliveryDlqRecord(m.data), dlqSeq: seq });
+      }
+      return out;
     },
     async dlq() {
       const out: DlqRecord[] = [];

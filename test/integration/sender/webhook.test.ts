@@ -96,7 +96,7 @@ void t.test('webhook deliveries', async (t) => {
     sink.respond(() => 200);
   });
 
-  await t.test('400 goes to dlq.sender with reason http_400', async (t) => {
+  await t.test('400 goes to dlq.deliver with reason http_400', async (t) => {
     const j = job();
     sink.respond((req) => (req.headers['webhook-id'] === j.deliveryId ? 400 : 200));
     await h.publishJob(j);

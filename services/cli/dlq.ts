@@ -1,0 +1,199 @@
+// `cairn dlq list|show|retry|drop`: inspect the dead letters of stream DLQ and re-drive them.
+// A `dlq.deliver` record carries the delivery job with its attempt history; `retry` puts it back
+// on its deliver.<p> subject with a fresh retry budget (the history is kept).
+import { stringify as toYaml } from 'yaml';
+
+import {
+  DeliverJobMessage,
+  getDestination,
+  publishWithId,
+  STREAMS,
+  type Bus,
+  type DeliverJob,
+} from '../../libs/bus/index.js';
+import { decodeDeliveryDlqRecord, DELIVER_DLQ_SUBJECT, type DeliveryDlqRecord } from '../sender/index.js';
+import { COMMON_OPTIONS, parse, positional } from './args.js';
+import { withBus } from './connect.js';
+import { CliError, type CliIo, type ExitCode } from './io.js';
+
+export const DLQ_HELP = `Usage: cairn dlq <command> [options]
+
+Commands:
+  list [--stage <stage>] [--limit <n>]   the dead letters, newest last (default: the last 100)
+  show <seq>                             one record, with its job and attempt history
+  retry <seq>...                         re-drive: back to the subject it failed on, then removed
+  drop <seq>...                          remove records
+
+Stages: deliver (failed deliveries), ingest, matcher. Records are kept 30 days.
+
+Options:
+  --stage <stage>    only dlq.<stage>
+  --limit <n>        list at most n records (default 100)
+  --json             print JSON
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+  -h, --help         this help`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  stage: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+interface Stored {
+  seq: number;
+  subject: string;
+  record: DeliveryDlqRecord;
+}
+
+async function readRecord(bus: Bus, seq: number): Promise<Stored | undefined> {
+  let m;
+  try {
+    m = await bus.jsm.streams.getMessage(STREAMS.DLQ, { seq });
+  } catch {
+    return undefined;
+  }
+  if (!m) return undefined;
+  try {
+    return { seq, subject: m.subject, record: decodeDeliveryDlqRecord(m.data) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function readAll(bus: Bus, stage: string | undefined, limit: number): Promise<Stored[]> {
+  const info = await bus.jsm.streams.info(STREAMS.DLQ);
+  const out: Stored[] = [];
+  if (info.state.messages === 0) return out;
+  for (let seq = info.state.last_seq; seq >= info.state.first_seq && out.length < limit; seq--) {
+    const s = await readRecord(bus, seq);
+    if (s && (stage === undefined || s.subject === `dlq.${stage}`)) out.push(s);
+  }
+  return out.reverse();
+}
+
+function jobOf(record: DeliveryDlqRecord): DeliverJob | undefined {
+  try {
+    return DeliverJobMessage.decode(Buffer.from(record.payload, 'base64'));
+  } catch {
+    return undefined;
+  }
+}
+
+function line(s: Stored): string {
+  const r = s.record;
+  const what =
+    r.deliveryId !== undefined
+      ? `  ${r.destination ?? '?'}  delivery=${r.deliveryId}  attempts=${r.attempts?.length ?? 0}`
+      : '';
+  return `${s.seq}  ${r.at}  ${s.subject}  ${r.reason}${what}`;
+}
+
+function parseSeqs(raw: string[], usage: string): number[] {
+  if (raw.length === 0) throw new CliError('missing <seq>', `Usage: ${usage}`);
+  return raw.map((x) => {
+    if (!/^\d+$/.test(x) || Number(x) < 1) {
+      throw new CliError(
+        `${JSON.stringify(x)} is not a DLQ sequence`,
+        'Take the numbers from `cairn dlq list`',
+      );
+    }
+    return Number(x);
+  });
+}
+
+const notFound = (seq: number): CliError =>
+  new CliError(`no DLQ record ${seq}`, 'List them with `cairn dlq list`');
+
+export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, OPTIONS, 'cairn dlq');
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(DLQ_HELP);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  const url = values['nats-url'];
+  switch (command) {
+    case 'list': {
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new CliError(`--limit must be a whole number >= 1`, 'Use e.g. --limit 20');
+      }
+      const all = await withBus(io, url, (bus) => readAll(bus, values.stage, limit));
+      if (values.json) {
+        io.out(
+          JSON.stringify(
+            all.map((s) => ({ dlqSeq: s.seq, dlqSubject: s.subject, ...s.record })),
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
+      if (all.length === 0) io.out('no dead letters');
+      for (const s of all) io.out(line(s));
+      return 0;
+    }
+    case 'show': {
+      const [seq] = parseSeqs([positional(rest, 0, 'seq', 'cairn dlq show <seq>')], 'cairn dlq show <seq>');
+      const s = await withBus(io, url, (bus) => readRecord(bus, seq!));
+      if (!s) throw notFound(seq!);
+      const job = s.subject === DELIVER_DLQ_SUBJECT ? jobOf(s.record) : undefined;
+      const shown = { dlqSeq: s.seq, dlqSubject: s.subject, ...s.record, ...(job && { job }) };
+      io.out(values.json ? JSON.stringify(shown, null, 2) : toYaml(shown).trimEnd());
+      return 0;
+    }
+    case 'retry': {
+      const seqs = parseSeqs(rest, 'cairn dlq retry <seq>...');
+      await withBus(io, url, async (bus) => {
+        for (const seq of seqs) {
+          const s = await readRecord(bus, seq);
+          if (!s) throw notFound(seq);
+          const subject = await redrive(bus, s);
+          await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+          io.out(`re-driven ${seq} -> ${subject}`);
+        }
+      });
+      return 0;
+    }
+    case 'drop': {
+      const seqs = parseSeqs(rest, 'cairn dlq drop <seq>...');
+      await withBus(io, url, async (bus) => {
+        for (const seq of seqs) {
+          if (!(await readRecord(bus, seq))) throw notFound(seq);
+          await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+          io.out(`dropped ${seq}`);
+        }
+      });
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown command \`dlq ${command}\``, 'See `cairn dlq --help`');
+  }
+}
+
+/** Publishes the record's message back where it failed; returns the subject. */
+async function redrive(bus: Bus, s: Stored): Promise<string> {
+  const r = s.record;
+  const msgId = `redrive:${s.seq}`;
+  if (s.subject === DELIVER_DLQ_SUBJECT) {
+    const job = jobOf(r);
+    if (job) {
+      const dest = await getDestination(bus, job.destination);
+      if (dest?.disabled !== undefined) {
+        throw new CliError(
+          `destination ${job.destination} is disabled (${dest.disabled.reason})`,
+          `Fix it, store it again with \`cairn destination put\`, then retry ${s.seq}`,
+        );
+      }
+      // A fresh budget; the history stays, and attempt numbers continue.
+      const again: DeliverJob = { ...job, attempt: (job.attempts?.length ?? 0) + 1 };
+      delete again.firstAttemptAt;
+      delete again.notBefore;
+      await publishWithId(bus.js, r.subject, DeliverJobMessage.encode(again), msgId);
+      return r.subject;
+    }
+  }
+  await publishWithId(bus.js, r.subject, Buffer.from(r.payload, 'base64'), msgId);
+  return r.subject;
+}
