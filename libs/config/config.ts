@@ -2,6 +2,7 @@
 // described once in SETTINGS, which also feeds docs/configuration.md and its test.
 import { z } from 'zod';
 
+import { parseCidr, type Cidr } from './cidr.js';
 import { parseDurationMs } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 
@@ -39,6 +40,10 @@ export interface Config {
   idempotencyWindowMs: number;
   sendTimeoutMs: number;
   egressAllowLoopback: boolean;
+  /** Networks webhooks may not reach (SSRF guard), unless also in `egressAllow`. */
+  egressDeny: Cidr[];
+  /** Networks webhooks may reach even when `egressDeny` covers them (an internal CRM). */
+  egressAllow: Cidr[];
 }
 
 interface Setting {
@@ -102,6 +107,28 @@ const writeKeys: z.ZodType<WriteKey[], string> = z.string().transform((raw, ctx)
 });
 
 const DAY = 86_400_000;
+
+/** The networks no webhook may reach by default: loopback, private, link-local, CGNAT,
+ * unspecified and unique-local addresses. */
+export const DEFAULT_EGRESS_DENY =
+  '0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16,::/128,::1/128,fc00::/7,fe80::/10';
+
+const cidrList: z.ZodType<Cidr[], string> = z.string().transform((raw, ctx) => {
+  const out: Cidr[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const cidr = parseCidr(item);
+    if (cidr) out.push(cidr);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(item)} is not a network like 10.0.0.0/8`,
+      });
+  }
+  return out;
+});
 
 export const SETTINGS: readonly Setting[] = [
   {
@@ -263,6 +290,22 @@ export const SETTINGS: readonly Setting[] = [
     hint: 'use true or false',
     schema: bool,
   },
+  {
+    variable: 'CAIRN_EGRESS_DENY',
+    default: DEFAULT_EGRESS_DENY,
+    description:
+      'Networks (CIDR, comma-separated) webhooks may not reach, checked on every resolved address (SSRF guard). Default: loopback, private, link-local, CGNAT and unique-local ranges. Ignored when CAIRN_EGRESS_ALLOW_LOOPBACK=true.',
+    hint: 'write networks like 10.0.0.0/8,fd00::/8 (an empty value denies nothing)',
+    schema: cidrList,
+  },
+  {
+    variable: 'CAIRN_EGRESS_ALLOW',
+    default: '',
+    description:
+      'Networks (CIDR, comma-separated) webhooks may reach even when CAIRN_EGRESS_DENY covers them, e.g. the subnet of an internal CRM.',
+    hint: 'write networks like 10.20.0.0/16',
+    schema: cidrList,
+  },
 ];
 
 const HOSTNAME_ORDINAL = /-(\d+)$/;
@@ -323,6 +366,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     idempotencyWindowMs: v('CAIRN_IDEMPOTENCY_WINDOW'),
     sendTimeoutMs: v('CAIRN_SEND_TIMEOUT'),
     egressAllowLoopback: v('CAIRN_EGRESS_ALLOW_LOOPBACK'),
+    egressDeny: v('CAIRN_EGRESS_DENY'),
+    egressAllow: v('CAIRN_EGRESS_ALLOW'),
   };
   if (values['NATS_CREDS'] !== undefined) config.natsCreds = v('NATS_CREDS');
   if (values['CAIRN_AUDIENCES_FILE'] !== undefined) config.audiencesFile = v('CAIRN_AUDIENCES_FILE');

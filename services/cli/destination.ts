@@ -14,7 +14,7 @@ import {
   type DeliverJob,
   type Destination,
 } from '../../libs/bus/index.js';
-import { guardedLookup, NatsPublisher, sendWebhook } from '../sender/index.js';
+import { EgressPolicy, NatsPublisher, sendWebhook } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { readDocument } from './files.js';
@@ -141,17 +141,12 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
           return 0;
         }
         const timeoutMs = dest.timeoutMs ?? config.sendTimeoutMs;
+        const egress = EgressPolicy.fromConfig(config);
         const dispatcher = new Agent({
-          connect: config.egressAllowLoopback
-            ? { timeout: timeoutMs }
-            : { timeout: timeoutMs, lookup: guardedLookup },
+          connect: egress.open ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: egress.lookup },
         });
         try {
-          const result = await sendWebhook(dest, job, {
-            dispatcher,
-            timeoutMs,
-            allowInternal: config.egressAllowLoopback,
-          });
+          const result = await sendWebhook(dest, job, { dispatcher, timeoutMs, egress });
           const ms = Math.round(performance.now() - started);
           const secrets = signingSecrets(dest).length;
           const signed = secrets > 0 ? `signed with ${secrets} secret(s)` : 'unsigned';

@@ -31,6 +31,7 @@ import { deadLetter } from './dead-letter.js';
 import type { DestinationGates } from './isolation.js';
 import type { NatsPublisher } from './nats-destination.js';
 import { parkJob, partitionOfSubject, type ParkOptions } from './park.js';
+import type { EgressPolicy } from './egress.js';
 import { sendWebhook, type AttemptResult } from './webhook.js';
 
 /** The value stored at `sent.<deliveryId>`. */
@@ -56,7 +57,9 @@ const DEFER_JITTER_MS = 250;
 const MIN_DEFER_MS = 100;
 
 export interface DeliverDeps {
-  config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs' | 'egressAllowLoopback'>;
+  config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
+  /** Which addresses webhooks may reach (literal IPs are checked here, names at connect). */
+  egress: EgressPolicy;
   metrics: Pick<Metrics, 'deliveries' | 'deliveryLatency'>;
   attemptMetrics: AttemptMetrics;
   bus: Bus;
@@ -284,7 +287,7 @@ async function attempt(deps: DeliverDeps, dest: Destination, job: DeliverJob): P
     return sendWebhook(dest, job, {
       dispatcher: deps.dispatcher,
       timeoutMs: dest.timeoutMs ?? deps.config.sendTimeoutMs,
-      allowInternal: deps.config.egressAllowLoopback,
+      egress: deps.egress,
     });
   }
   try {

@@ -4,7 +4,7 @@ export type { SenderClock, SentRecord } from './deliver.js';
 export { signatureOf, signWebhook } from './signing.js';
 export type { SignatureHeaders } from './signing.js';
 export { backoffCeilingMs, backoffMs, retryAfterMs } from './backoff.js';
-export { EGRESS_DENIED, guardedLookup, isInternalAddress } from './egress.js';
+export { EGRESS_DENIED, EgressPolicy } from './egress.js';
 export { CIRCUIT_DEFAULTS, CircuitBreaker } from './circuit.js';
 export { DEFAULT_DESTINATION_CONCURRENCY } from './isolation.js';
 export {

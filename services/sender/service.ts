@@ -9,7 +9,7 @@ import type { RunningService, ServiceContext } from '../../libs/telemetry/index.
 import { attemptMetrics } from './attempt-metrics.js';
 import { DELIVER_DLQ_SUBJECT } from './dead-letter.js';
 import { deliverHandler, JobDecoder, systemClock, type SenderClock } from './deliver.js';
-import { guardedLookup } from './egress.js';
+import { EgressPolicy } from './egress.js';
 import { DestinationGates } from './isolation.js';
 import { NatsPublisher } from './nats-destination.js';
 import { SHORT_WAIT_MS } from './park.js';
@@ -39,10 +39,11 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
   const destinations = new DestinationCache(bus, log);
   await destinations.start();
   const sent = await bus.kv(BUCKETS.sent);
+  const egress = EgressPolicy.fromConfig(config);
   const dispatcher = new Agent({
-    connect: config.egressAllowLoopback
+    connect: egress.open
       ? { timeout: config.sendTimeoutMs }
-      : { timeout: config.sendTimeoutMs, lookup: guardedLookup },
+      : { timeout: config.sendTimeoutMs, lookup: egress.lookup },
   });
   const decoder = new JobDecoder();
 
@@ -56,6 +57,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       sent,
       destinations,
       dispatcher,
+      egress,
       nats: new NatsPublisher(bus),
       gates: new DestinationGates(),
       park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },

@@ -6,7 +6,7 @@ import { signingSecrets, type DeliverJob, type WebhookDestination } from '../../
 import { request, type Dispatcher } from 'undici';
 
 import { retryAfterMs } from './backoff.js';
-import { EGRESS_DENIED, isInternalAddress, literalAddress } from './egress.js';
+import { EGRESS_DENIED, literalAddress, type EgressPolicy } from './egress.js';
 import { signWebhook } from './signing.js';
 
 /** Response bodies are read up to this many bytes and discarded. */
@@ -21,8 +21,9 @@ export type AttemptResult =
 export interface WebhookOptions {
   dispatcher: Dispatcher;
   timeoutMs: number;
-  /** Allow loopback/private targets (CAIRN_EGRESS_ALLOW_LOOPBACK); names are checked by the dispatcher's lookup. */
-  allowInternal: boolean;
+  /** Which addresses may be reached: an IP literal is checked here, a name by the dispatcher's
+   * lookup (EgressPolicy.lookup). */
+  egress: EgressPolicy;
   now?: () => number;
 }
 
@@ -54,8 +55,8 @@ export async function sendWebhook(
 ): Promise<AttemptResult> {
   const now = opts.now ?? Date.now;
   const literal = literalAddress(new URL(dest.url).hostname);
-  if (!opts.allowInternal && literal !== undefined && isInternalAddress(literal)) {
-    return { kind: 'failed', reason: 'egress_denied', detail: `${literal} is an internal address` };
+  if (literal !== undefined && !opts.egress.permits(literal)) {
+    return { kind: 'failed', reason: 'egress_denied', detail: `${literal} is in a denied network` };
   }
   const body = JSON.stringify(job.payload);
   const headers = webhookHeaders(dest, job, body, now());

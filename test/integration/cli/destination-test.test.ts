@@ -42,7 +42,7 @@ void t.test('test sends a signed sample and reports the answer', async (t) => {
 
   io = captureIo({ NATS_URL: tb.server.url });
   t.equal(await runCli(['destination', 'test', 'crm'], io), 1, 'loopback refused without the dev setting');
-  t.match(io.stderr[0], /failed: .*internal address.*would go to the DLQ/);
+  t.match(io.stderr[0], /failed: .*a denied network.*would go to the DLQ/);
 
   io = captureIo(env);
   t.equal(await runCli(['destination', 'test', 'nope'], io), 1);

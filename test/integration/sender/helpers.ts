@@ -13,7 +13,6 @@ import {
   backoffMs,
   decodeDeliveryDlqRecord,
   type DeliveryDlqRecord,
-  isInternalAddress,
   retryAfterMs,
   startSender,
   type Sender,
@@ -21,7 +20,7 @@ import {
 } from '../../../services/sender/index.js';
 import { silentLogger, withBus, type TestBus } from '../../helpers/bus.js';
 
-export { backoffMs, isInternalAddress, retryAfterMs };
+export { backoffMs, retryAfterMs };
 
 interface Teardownable {
   teardown(fn: () => unknown): void;
