@@ -19,6 +19,7 @@ export interface Metrics {
   journal: Counter<'journey' | 'type'>;
   deliveries: Counter<'journey' | 'destination' | 'outcome'>;
   deliveryLatency: Histogram<'journey' | 'destination'>;
+  deliveryEventLatency: Histogram<'journey' | 'destination'>;
   timerLateness: Histogram;
   timersFired: Counter;
 }
@@ -80,7 +81,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     deliveryLatency: new Histogram({
       name: 'cairn_delivery_latency_seconds',
-      help: 'Event received to destination acknowledged',
+      help: 'Event received by ingest (or timer due) to destination acknowledged',
+      labelNames: ['journey', 'destination'],
+      buckets: DELIVERY_LATENCY_BUCKETS,
+      registers,
+    }),
+    deliveryEventLatency: new Histogram({
+      name: 'cairn_delivery_event_latency_seconds',
+      help: "Event timestamp (the producer's clock) to destination acknowledged",
       labelNames: ['journey', 'destination'],
       buckets: DELIVERY_LATENCY_BUCKETS,
       registers,

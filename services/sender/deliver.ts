@@ -60,7 +60,7 @@ export interface DeliverDeps {
   config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
   /** Which addresses webhooks may reach (literal IPs are checked here, names at connect). */
   egress: EgressPolicy;
-  metrics: Pick<Metrics, 'deliveries' | 'deliveryLatency'>;
+  metrics: Pick<Metrics, 'deliveries' | 'deliveryLatency' | 'deliveryEventLatency'>;
   attemptMetrics: AttemptMetrics;
   bus: Bus;
   stage: string;
@@ -234,6 +234,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
         await deps.sent.put(job.deliveryId, new TextEncoder().encode(JSON.stringify(sent)));
         metrics.deliveries.inc({ ...labels, outcome: 'ok' });
         metrics.deliveryLatency.observe(labels, Math.max(0, (sent.at - job.eventReceivedAt) / 1_000));
+        metrics.deliveryEventLatency.observe(labels, Math.max(0, (sent.at - job.eventTimestamp) / 1_000));
         log.debug({ status: result.status, attempt: n }, 'delivered');
         return ack();
       }

@@ -4,25 +4,14 @@
 import t from 'tap';
 
 import {
-  publishJourneyVersion,
-  putDestination,
-  parseDestinationFile,
-  type Bus,
-} from '../../libs/bus/index.js';
-import {
-  compile,
-  makeEvent,
-  parseJourney,
-  simulate,
-  type JourneyDocument,
-} from '../../libs/journey/index.js';
-import { createMetrics } from '../../libs/telemetry/index.js';
-import { startIngest } from '../../services/ingest/index.js';
-import { startMatcher } from '../../services/matcher/index.js';
-import { startSender } from '../../services/sender/index.js';
-import { startTimer } from '../../services/timer/index.js';
-import { silentLogger, waitUntil, withBus } from '../helpers/bus.js';
-import { startHttpSink, type RecordedRequest } from '../helpers/http-sink.js';
+  deliveryIdOf,
+  journey,
+  oracle,
+  publishEvents,
+  publishJourneys,
+  startPipeline,
+  type ProducerEvent,
+} from './helpers.js';
 
 const CART = `
 id: cart
@@ -56,44 +45,13 @@ steps:
   - { id: crm, type: send, to: [sink], event: Form Submitted }
 `;
 
-function journey(text: string): JourneyDocument {
-  const parsed = parseJourney(text);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  return parsed.journey;
-}
-
-async function publishEvent(bus: Bus, type: string, body: Record<string, unknown>): Promise<void> {
-  await bus.js.publish(`events.${type}`, JSON.stringify({ type, ...body }));
-}
-
 void t.test('journeys react to events end to end, exactly as the simulator predicts', async (t) => {
-  const { bus, config } = await withBus(t, {
-    CAIRN_PARTITIONS: '4',
-    CAIRN_TIMER_BUCKET: '1s',
-    CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
-  });
-  const sink = await startHttpSink();
-  t.teardown(() => sink.close());
-  const metrics = createMetrics();
-  const ctx = { config, bus, logger: silentLogger, metrics };
-  const services = [
-    await startIngest(ctx),
-    await startMatcher(ctx),
-    await startTimer(ctx),
-    await startSender(ctx),
-  ];
-  t.teardown(async () => {
-    for (const s of services.reverse()) await s.stop(2000);
-  });
-  await waitUntil(() => services.every((s) => s.isReady()), 10_000, 'services ready');
-
-  await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
+  const { bus, sink } = await startPipeline(t);
   const cart = journey(CART);
   const forward = journey(FORWARD);
-  await publishJourneyVersion(bus, cart);
-  await publishJourneyVersion(bus, forward);
+  await publishJourneys(bus, cart, forward);
   const ids = ['u1', 'u2', 'u3'];
-  const events: Array<[string, Record<string, unknown>]> = [];
+  const events: ProducerEvent[] = [];
   for (const userId of ids) {
     events.push([
       'identify',
@@ -116,30 +74,16 @@ void t.test('journeys react to events end to end, exactly as the simulator predi
       { userId, messageId: `${userId}-p1`, event: 'purchase_completed', properties: { cart_id: 'c1' } },
     ]);
   }
-  for (const [type, body] of events) await publishEvent(bus, type, body);
+  await publishEvents(bus, events);
 
   // The oracle: the same events through the simulator.
-  const start = Date.UTC(2026, 0, 1);
-  const timeline = simulate(
-    [compile(cart, { version: 1 }), compile(forward, { version: 1 })],
-    events.map(([type, body], i) =>
-      makeEvent({
-        type: type as 'track' | 'identify',
-        name: type === 'track' ? String(body['event']) : type,
-        userId: String(body['userId']),
-        messageId: String(body['messageId']),
-        properties: (body['properties'] as Record<string, unknown>) ?? {},
-        traits: (body['traits'] as Record<string, unknown>) ?? {},
-        at: start + i,
-      }),
-    ),
-  );
+  const timeline = oracle([cart, forward], events);
   const expected = timeline.sends.map((s) => s.deliveryId).sort();
   t.equal(expected.length, 9, 'the simulator predicts a form, a thanks and a nudge per user');
 
   const arrived = await sink.waitFor(expected.length, 20_000);
   // The sender names every delivery in `idempotency-key` (and `webhook-id` when it signs).
-  const got = arrived.map((r: RecordedRequest) => String(r.headers['idempotency-key'])).sort();
+  const got = arrived.map(deliveryIdOf).sort();
   t.same(got, expected, 'exactly the predicted delivery ids');
   t.equal(new Set(got).size, got.length, 'no delivery id twice');
 

@@ -108,9 +108,11 @@ void t.test('@segment/analytics-node against Cairn drives journeys to a webhook'
   await first.closeAndFlush();
   t.same(errors, [], 'the client saw no error');
   await waitUntil(
-    async () => (await profileOf('anon-1'))?.['aliasOf'] === 'u1' && (await profileOf('u1')) !== undefined,
+    async () =>
+      (await profileOf('anon-1'))?.['aliasOf'] === 'u1' &&
+      ((await profileOf('u1'))?.['audiences'] as string[] | undefined)?.includes('vip') === true,
     10_000,
-    'identity applied',
+    'identity and the audience event applied (different users: no order between them)',
   );
   t.match(await profileOf('u1'), {
     traits: { email: 'u1@example.com', plan: 'pro' },

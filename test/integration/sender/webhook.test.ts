@@ -62,6 +62,11 @@ void t.test('webhook deliveries', async (t) => {
     const m = await h.metrics.registry.getSingleMetric('cairn_delivery_latency_seconds')!.get();
     const sum = m.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'));
     t.ok(sum && sum.value >= 1.4, `latency counts from eventReceivedAt (${sum?.value})`);
+    const e = await h.metrics.registry.getSingleMetric('cairn_delivery_event_latency_seconds')!.get();
+    const eSum = e.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'));
+    t.ok(eSum && eSum.value >= 1.9, `and from the event timestamp (${eSum?.value})`);
+    const bucket = e.values.find((v) => v.labels['le'] === 300 && v.labels['destination'] === 'crm');
+    t.equal(bucket?.value, 1, 'with a 300 s bucket, labelled by journey and destination');
   });
 
   await t.test('500 then 200: retried, delivered once', async (t) => {
