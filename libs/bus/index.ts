@@ -21,7 +21,13 @@ export { publishWithId } from './publish.js';
 export type { PublishResult } from './publish.js';
 export { ack, retry, terminal } from './outcome.js';
 export type { Outcome } from './outcome.js';
-export { defaultDurableName, startRunner, STOP_NAK_DELAY_MS, throwBackoffMs } from './runner.js';
+export {
+  defaultDurableName,
+  startRunner,
+  startRunnerReady,
+  STOP_NAK_DELAY_MS,
+  throwBackoffMs,
+} from './runner.js';
 export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
 export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
 export type { DlqRecord } from './dlq.js';

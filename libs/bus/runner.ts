@@ -291,3 +291,22 @@ function isTransient(err: unknown): boolean {
     err instanceof errors.RequestError
   );
 }
+
+/**
+ * startRunner, then wait until every consumer is bound. On failure the runner is stopped,
+ * `cleanup` releases what the service opened before it, and the error is rethrown.
+ */
+export async function startRunnerReady(
+  opts: RunnerOptions,
+  cleanup?: () => Promise<unknown>,
+): Promise<Runner> {
+  const runner = startRunner(opts);
+  try {
+    await runner.ready;
+  } catch (err) {
+    await runner.stop(0);
+    await cleanup?.();
+    throw err;
+  }
+  return runner;
+}

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 
 import { parse as parseYaml } from 'yaml';
 
-import { BUCKETS, startRunner, STREAMS, subjects } from '../../libs/bus/index.js';
+import { BUCKETS, startRunnerReady, STREAMS, subjects } from '../../libs/bus/index.js';
 import { parseAudienceDefinitions, type ComputedAudience } from '../../libs/events/index.js';
 import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
 import { openDedupeStore } from './dedupe.js';
@@ -68,7 +68,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     ...(dedupe ? { dedupe } : {}),
   });
 
-  const runner = startRunner({
+  const runner = await startRunnerReady({
     bus,
     stream: STREAMS.EVENTS,
     stage: INGEST_STAGE,
@@ -101,12 +101,6 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     logger: log,
     metrics,
   });
-  try {
-    await runner.ready;
-  } catch (err) {
-    await runner.stop(0);
-    throw err;
-  }
   const watermark = await startWatermarkPublisher({
     bus,
     tracker,

@@ -11,7 +11,7 @@ import {
   BUCKETS,
   MatchEventMessage,
   STREAMS,
-  startRunner,
+  startRunnerReady,
   subjects,
   terminal,
   TimerMessage,
@@ -113,35 +113,31 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     }
   };
 
-  const runner = startRunner({
-    bus,
-    stream: STREAMS.MATCH,
-    stage: MATCHER_STAGE,
-    subjects: ownedPartitions(config).map((p) => subjects.matchPartition(p)),
-    keyOf: (msg) => {
-      const d = decode(msg);
-      // Undecodable: a key of its own, and the handler moves it to the DLQ as bad_message.
-      return d.kind === 'bad'
-        ? `bad:${msg.seq}`
-        : d.value.kind === 'event'
-          ? d.value.event.userKey
-          : d.value.userKey;
+  const runner = await startRunnerReady(
+    {
+      bus,
+      stream: STREAMS.MATCH,
+      stage: MATCHER_STAGE,
+      subjects: ownedPartitions(config).map((p) => subjects.matchPartition(p)),
+      keyOf: (msg) => {
+        const d = decode(msg);
+        // Undecodable: a key of its own, and the handler moves it to the DLQ as bad_message.
+        return d.kind === 'bad'
+          ? `bad:${msg.seq}`
+          : d.value.kind === 'event'
+            ? d.value.event.userKey
+            : d.value.userKey;
+      },
+      handler,
+      maxDeliver: config.maxDeliver,
+      ackWaitMs: config.ackWaitMs,
+      concurrency: MATCHER_CONCURRENCY,
+      dlqSubject: subjects.dlq(MATCHER_STAGE),
+      logger: log,
+      metrics,
     },
-    handler,
-    maxDeliver: config.maxDeliver,
-    ackWaitMs: config.ackWaitMs,
-    concurrency: MATCHER_CONCURRENCY,
-    dlqSubject: subjects.dlq(MATCHER_STAGE),
-    logger: log,
-    metrics,
-  });
-  try {
-    await runner.ready;
-  } catch (err) {
-    await runner.stop(0);
-    await catalog.stop();
-    throw err;
-  }
+    () => catalog.stop(),
+  );
   log.info({ partitions: ownedPartitions(config).length }, 'matcher ready');
 
   let stopped: Promise<void> | undefined;
