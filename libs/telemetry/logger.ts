@@ -7,6 +7,8 @@ export type { Logger } from 'pino';
 export const REDACT_PATHS = [
   'secret',
   '*.secret',
+  'secrets',
+  '*.secrets',
   'password',
   '*.password',
   'writeKey',

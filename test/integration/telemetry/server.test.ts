@@ -74,13 +74,14 @@ void t.test('the logger redacts secrets and auth headers', async (t) => {
   log.info(
     {
       destination: { secret: 's3cr3t', url: 'http://x' },
+      rotated: { secrets: ['whsec_b2xk', 'whsec_bmV3'] },
       headers: { authorization: 'Bearer abc' },
       source: { writeKey: 'wk' },
     },
     'hello',
   );
   const line = lines.join('');
-  t.notMatch(line, /s3cr3t|Bearer abc|"wk"/);
+  t.notMatch(line, /s3cr3t|Bearer abc|"wk"|whsec_/);
   t.match(line, /\[redacted\]/);
   t.match(line, /http:\/\/x/);
 });
