@@ -124,7 +124,6 @@ export {
   InstanceSchema,
   JournalMessage,
   JournalRecordSchema,
-  userAllInstancesFilter,
   userInstancesFilter,
   withoutUndefined,
 } from './instances.js';

@@ -62,9 +62,6 @@ export const instanceKvKey = (journeyId: string, userKey: string, instanceKey: s
   `${journeyId}.${encodeKey(userKey)}.${encodeKey(instanceKey)}`;
 
 /** Every instance of a user in a journey: a `kv.keys` filter. */
-/** Every instance of a user in any journey: a `kv.keys` filter (the per-user instance limit). */
-export const userAllInstancesFilter = (userKey: string): string => `*.${encodeKey(userKey)}.>`;
-
 export const userInstancesFilter = (journeyId: string, userKey: string): string =>
   `${journeyId}.${encodeKey(userKey)}.>`;
 

@@ -29,6 +29,8 @@ export const BUCKETS = {
   sent: 'sent',
   /** Timer progress per partition, ingest watermarks. */
   state: 'cairn_state',
+  /** Each user's active instance keys (the per-user limit and exit rules read one entry). */
+  userInstances: 'user_instances',
   /** messageId -> EVENTS sequence, for the ingest dedupe window (when it is not 0). */
   ingestDedupe: 'ingest_dedupe',
 } as const;
@@ -97,6 +99,7 @@ export function desiredBuckets(c: TopologyConfig): DesiredBucket[] {
     b(BUCKETS.destinations, 1),
     b(BUCKETS.sent, 1, c.idempotencyWindowMs),
     b(BUCKETS.state, 1),
+    b(BUCKETS.userInstances, 1),
     ...((c.ingestDedupeWindowMs ?? 0) > 0 ? [b(BUCKETS.ingestDedupe, 1, c.ingestDedupeWindowMs)] : []),
   ];
 }

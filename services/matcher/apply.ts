@@ -11,8 +11,6 @@ import {
   instanceCodec,
   instanceKvKey,
   isCasConflict,
-  userAllInstancesFilter,
-  userInstancesFilter,
 } from '../../libs/bus/index.js';
 import {
   decide,
@@ -22,12 +20,15 @@ import {
   type Profile,
 } from '../../libs/journey/index.js';
 import type { JourneyCatalog } from './catalog.js';
+import { activeKeys, countActive, syncActive } from './active-index.js';
 import { publishCommands, type EffectsContext } from './effects.js';
 
 export const MAX_CAS_ATTEMPTS = 5;
 
 export interface ApplyContext extends EffectsContext {
   instances: KV;
+  /** Each user's active instance keys (active-index.ts). */
+  userInstances: KV;
   catalog: JourneyCatalog;
 }
 
@@ -53,23 +54,6 @@ export type Applied = 'none' | 'written' | 'unchanged' | 'duplicate';
 
 function load(bytes: Uint8Array | undefined): Instance | undefined {
   return bytes ? instanceCodec.decode(bytes) : undefined;
-}
-
-/**
- * The user's active instances in every journey (Segment's limit is per user, not per journey),
- * counted only for an input that may enter (a trigger event with no active instance at its
- * key): the keys under `*.<user>.>` are listed and read, stopping at the limit. Cheap because it
- * runs on entries only, and exact because ended instances are not counted.
- */
-async function countActive(ctx: ApplyContext, t: Target, limit: number): Promise<number> {
-  let n = 0;
-  const own = instanceKvKey(t.journeyId, t.userKey, t.instanceKey);
-  for await (const key of await ctx.instances.keys(userAllInstancesFilter(t.userKey))) {
-    if (key === own || n >= limit) continue;
-    const e = await ctx.instances.get(key);
-    if (e?.operation === 'PUT' && instanceCodec.decode(e.value).status === 'active') n++;
-  }
-  return n;
 }
 
 export async function applyInput(
@@ -114,7 +98,7 @@ export async function applyInput(
       input.event.name === journey.doc.trigger.event &&
       current?.status !== 'active';
     const activeInstances = mayEnter
-      ? await countActive(ctx, t, journey.limits.perUserConcurrentInstances)
+      ? await countActive(ctx, t.userKey, kvKey, journey.limits.perUserConcurrentInstances)
       : 0;
     const decision = decide(journey, current, input, {
       now: Date.now(),
@@ -123,6 +107,8 @@ export async function applyInput(
       acceptsEntries: ctx.catalog.activeVersion(t.journeyId) === journey.version,
     });
     if (decision.duplicate) {
+      // Its change was committed before a crash: the index may not have followed yet.
+      if (current) await syncActive(ctx, t.userKey, kvKey, current.status === 'active');
       await publishCommands(ctx, t.partition, t.userKey, decision.commands);
       return 'duplicate';
     }
@@ -138,6 +124,8 @@ export async function applyInput(
         ctx.metrics.kvCasConflicts.inc({ bucket: 'instances' });
         continue;
       }
+      const active = next.status === 'active';
+      if (active !== (current?.status === 'active')) await syncActive(ctx, t.userKey, kvKey, active);
       await publishCommands(ctx, t.partition, t.userKey, decision.commands);
       return 'written';
     }
@@ -151,16 +139,14 @@ export async function applyInput(
   );
 }
 
-/** The instance keys of a user's instances in a journey. */
+/** The instance keys of a user's active instances in a journey (from the index: one read). */
 export async function userInstanceKeys(
   ctx: ApplyContext,
   journeyId: string,
   userKey: string,
 ): Promise<string[]> {
-  const out: string[] = [];
-  for await (const key of await ctx.instances.keys(userInstancesFilter(journeyId, userKey))) {
-    const last = key.split('.').pop();
-    if (last !== undefined) out.push(decodeKey(last));
-  }
-  return out;
+  const prefix = `${journeyId}.`;
+  return (await activeKeys(ctx, userKey))
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => decodeKey(key.split('.').pop() ?? ''));
 }

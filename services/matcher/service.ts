@@ -78,6 +78,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     metrics,
     timerBucketMs: config.timerBucketMs,
     instances: await bus.kv(BUCKETS.instances),
+    userInstances: await bus.kv(BUCKETS.userInstances),
     catalog,
   };
   const handlerCtx = { ...applyCtx, profiles: await bus.kv(BUCKETS.profiles), rate: new UserRateWindow() };

@@ -43,6 +43,8 @@ id: browse
 name: Browse abandonment
 trigger: { event: product_viewed }
 entry: { mode: every_time, uniqueBy: properties.product_id }
+exit:
+  - { event: account_deleted }
 steps:
   - id: viewed
     type: hold_until
@@ -134,6 +136,10 @@ const SCRIPT: Array<[number, ProducerEvent]> = [
   [500, track('bo', 3, 'product_added', { product_id: 'p2' })],
   [500, track('cy', 5, 'product_added', { product_id: 'p3' })],
   [1000, track('cy', 6, 'order_completed', { product_id: 'p3' })],
+  // ed views two products, then deletes the account: the exit rule ends both, nothing is sent.
+  [0, track('ed', 1, 'product_viewed', { product_id: 'p4' })],
+  [0, track('ed', 2, 'product_viewed', { product_id: 'p5' })],
+  [500, track('ed', 3, 'account_deleted')],
   // Re-engagement: di never comes back (two nudges); ana comes back before the first.
   [0, track('di', 1, 'subscription_paused')],
   [0, track('ana', 4, 'subscription_paused')],
