@@ -113,10 +113,14 @@ export function startRunner(opts: RunnerOptions): Runner {
     const started = performance.now();
     let outcome: Outcome;
     try {
+      // The child logger is built only when the handler logs: most messages never do.
+      let child: Logger | undefined;
       outcome = await opts.handler(msg, {
         deliveryCount,
         subject: msg.subject,
-        log: log.child({ seq: msg.seq }),
+        get log() {
+          return (child ??= log.child({ seq: msg.seq }));
+        },
       });
     } catch (err) {
       log.warn({ err, seq: msg.seq, subject: msg.subject, deliveryCount }, 'handler threw; retrying');

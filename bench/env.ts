@@ -1,0 +1,149 @@
+// The bench's own nats-server (random port, temp store, killed at the end), the machine line and
+// small helpers. Modelled on test/helpers/nats-server.ts, kept here so that the bench builds alone.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const NATS_BIN = process.env['CAIRN_BENCH_NATS_SERVER'] ?? 'nats-server';
+const READY_TIMEOUT_MS = 10_000;
+
+export interface BenchServer {
+  url: string;
+  storeDir: string;
+  /** The server's process id (for its CPU time and RSS). */
+  pid(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A fresh nats-server with JetStream on a random port and a temp store dir. */
+export async function startServer(): Promise<BenchServer> {
+  const storeDir = await mkdtemp(join(tmpdir(), 'cairn-bench-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    NATS_BIN,
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4_000);
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}:\n${log}`);
+    if (log.includes('Server is ready') && (await canConnect(port))) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nats-server not ready on port ${port}:\n${log}`);
+    }
+    await sleep(25);
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    storeDir,
+    pid: () => child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        // A server busy with millions of subjects may take long to shut down: it is a temp store.
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(force);
+      }
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Machine {
+  /** The commit measured, `+dirty` when the working tree had changes. */
+  commit: string;
+  cores: number;
+  cpu: string;
+  node: string;
+  natsServer: string;
+}
+
+export function machine(): Machine {
+  let natsServer = 'unknown';
+  try {
+    natsServer = execFileSync(NATS_BIN, ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^nats-server:\s*/, '');
+  } catch {
+    // Reported as unknown; startServer fails with the reason.
+  }
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    if (execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).trim()) commit += '+dirty';
+  } catch {
+    // Not a git checkout.
+  }
+  return {
+    commit,
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    natsServer,
+  };
+}
+
+/** Polls `cond` until it holds; false when `timeoutMs` passed first. */
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (0 where unavailable). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000) / 100;
+  } catch {
+    return 0;
+  }
+}
