@@ -199,7 +199,10 @@ export class PartitionTimers {
     if (target <= this.loadedUpTo) return;
     // From here on the follower keeps every new timer up to the target.
     this.loadingTarget = Math.max(this.loadingTarget, target);
-    for (const bucket of await store.nonEmptyBuckets(partition)) {
+    // The first load lists every stored bucket (overdue ones included); later ones only ask for
+    // the buckets that came within the horizon since (the follower has every newer timer).
+    const range = Number.isFinite(this.loadedUpTo) ? { from: this.loadedUpTo + 1, to: target } : undefined;
+    for (const bucket of await store.nonEmptyBuckets(partition, range)) {
       if (bucket <= this.loadedUpTo || bucket > target) continue;
       for (const t of await store.loadBucket(partition, bucket)) this.accept(t);
       if (this.stopped) return;

@@ -34,8 +34,8 @@ export interface TimerStore {
   readProgress(p: number): Promise<number | undefined>;
   /** Records progress; never moves it backwards. */
   writeProgress(p: number, bucket: number): Promise<void>;
-  /** The buckets of p that hold timers, ascending. */
-  nonEmptyBuckets(p: number): Promise<number[]>;
+  /** The buckets of p that hold timers, ascending; only those in `range` (inclusive) when given. */
+  nonEmptyBuckets(p: number, range?: { from: number; to: number }): Promise<number[]>;
   /** Every timer stored in one bucket. */
   loadBucket(p: number, bucket: number): Promise<StoredTimer[]>;
   /** Calls `onTimer` for each timer of p stored from now on (whatever its bucket). */
@@ -43,6 +43,9 @@ export interface TimerStore {
   /** Removes the bucket's messages with a sequence below `belowSeq` (later ones survive). */
   purgeBucket(p: number, bucket: number, belowSeq: number): Promise<void>;
 }
+
+/** Up to this many buckets are looked up one subject at a time. */
+const RANGE_BY_SUBJECT = 64;
 
 export class JetStreamTimerStore implements TimerStore {
   constructor(
@@ -67,7 +70,18 @@ export class JetStreamTimerStore implements TimerStore {
     );
   }
 
-  async nonEmptyBuckets(p: number): Promise<number[]> {
+  async nonEmptyBuckets(p: number, range?: { from: number; to: number }): Promise<number[]> {
+    if (range && range.to - range.from < RANGE_BY_SUBJECT) {
+      // A few buckets: ask for each subject. Listing the partition's subjects would return every
+      // bucket of the day (tens of thousands with a million timers) at every new bucket.
+      const out: number[] = [];
+      for (let bucket = range.from; bucket <= range.to; bucket++) {
+        const subject = subjects.timerBucket(p, bucket);
+        const info = await this.bus.jsm.streams.info(STREAMS.TIMERS, { subjects_filter: subject });
+        if ((info.state.subjects?.[subject] ?? 0) > 0) out.push(bucket);
+      }
+      return out;
+    }
     const info = await this.bus.jsm.streams.info(STREAMS.TIMERS, {
       subjects_filter: subjects.timerPartition(p),
     });
