@@ -7,7 +7,7 @@ import type { Logger } from '../../libs/telemetry/index.js';
 /** How far behind the clock an idle watermark stays: covers an event already stored in EVENTS
  * whose delivery the consumer info we just read could not show yet. */
 export const IDLE_MARGIN_MS = 50;
-export const WATERMARK_INTERVAL_MS = 200;
+export const WATERMARK_INTERVAL_MS = 100;
 
 /** Tracks the messages between arrival and routing. Not shared across replicas: one ingest
  * replica per durable consumer (see README). */
@@ -59,7 +59,7 @@ export interface WatermarkPublisher {
   stop(): Promise<void>;
 }
 
-/** Every 200 ms: compute the watermark and put it in `cairn_state`. */
+/** Every 100 ms: compute the watermark and put it in `cairn_state`. */
 export async function startWatermarkPublisher(opts: {
   bus: Bus;
   tracker: RoutingTracker;
