@@ -17,9 +17,11 @@ export interface LocalNats {
   stop(): Promise<void>;
 }
 
+/** A port the OS considers free right now. */
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const srv = createServer();
+    srv.unref();
     srv.on('error', fail);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
@@ -29,7 +31,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = tcpConnect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

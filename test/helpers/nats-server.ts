@@ -2,9 +2,12 @@
 // cleaned up in teardown. Modelled on nats.js' `nst` launcher.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { canConnect, freePort } from '../../services/cli/local-nats.js';
+
+export { freePort };
 
 export interface NatsServerOptions {
   /** Enable JetStream (default true). */
@@ -29,31 +32,6 @@ export interface NatsServerHandle {
 
 const NATS_BIN = process.env['CAIRN_TEST_NATS_SERVER'] ?? 'nats-server';
 const READY_TIMEOUT_MS = 10_000;
-
-/** A port the OS considers free right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function waitExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
