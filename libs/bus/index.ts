@@ -33,6 +33,8 @@ export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';
+export { MAX_ALIAS_HOPS, profileCodec, readCanonicalProfile, StoredProfileSchema } from './profiles.js';
+export type { CanonicalProfile, StoredProfile } from './profiles.js';
 export {
   ArchiveNoticeMessage,
   ArchiveNoticeSchema,

@@ -3,9 +3,9 @@
 // change is in the replay log, can trigger journeys, and goes through ingest like any event.
 import { randomUUID } from 'node:crypto';
 
-import { BUCKETS, encodeKey, type Bus } from '../../libs/bus/index.js';
+import { BUCKETS, encodeKey, profileCodec, type Bus } from '../../libs/bus/index.js';
 import { AUDIENCE_ENTERED, AUDIENCE_EXITED, AUDIENCE_ID } from '../../libs/events/index.js';
-import { loadAudiences, profileCodec, resolveUserKey } from '../ingest/index.js';
+import { loadAudiences, resolveUserKey } from '../ingest/index.js';
 import { parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { CliError, type CliIo, type ExitCode } from './io.js';

@@ -1,14 +1,7 @@
 export { INGEST_DURABLE, INGEST_STAGE, INGEST_SUBJECT, loadAudiences, startIngest } from './service.js';
 export type { Ingest, IngestContext, IngestOptions } from './service.js';
 export { eventHandler, EventParser, receivedAtOf } from './event.js';
-export {
-  applyProfileAudience,
-  linkAlias,
-  mergeProfileTraits,
-  profileCodec,
-  resolveUserKey,
-  StoredProfileSchema,
-} from './profile.js';
+export { applyProfileAudience, linkAlias, mergeProfileTraits, resolveUserKey } from './profile.js';
 export { DEDUPE_BUCKET, openDedupeStore, type DedupeStore } from './dedupe.js';
 export {
   HTTP_PATHS,
@@ -19,7 +12,6 @@ export {
   type HttpApiOptions,
 } from './http.js';
 export { ingestMetrics, type IngestMetrics } from './metrics.js';
-export type { StoredProfile } from './profile.js';
 export {
   IDLE_MARGIN_MS,
   RoutingTracker,

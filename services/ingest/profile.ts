@@ -6,9 +6,13 @@
 // so both ids reach one profile, one partition and one set of instances. Readers that do not
 // know `aliasOf` see an empty profile.
 import type { KV } from '@nats-io/kv';
-import { z } from 'zod';
-
-import { casUpdate, encodeKey, type ValueCodec } from '../../libs/bus/index.js';
+import {
+  casUpdate,
+  encodeKey,
+  profileCodec,
+  readCanonicalProfile,
+  type StoredProfile,
+} from '../../libs/bus/index.js';
 import {
   applyAudienceChange,
   computeAudiences,
@@ -19,42 +23,20 @@ import {
 } from '../../libs/events/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 
-export const StoredProfileSchema = z.object({
-  v: z.literal(1),
-  traits: z.record(z.string(), z.unknown()),
-  audiences: z.array(z.string()),
-  /** Set on an alias record: the canonical userKey this key is another name of. */
-  aliasOf: z.string().optional(),
-});
-export type StoredProfile = z.output<typeof StoredProfileSchema>;
-
-export const profileCodec: ValueCodec<StoredProfile> = {
-  encode: (value) => new TextEncoder().encode(JSON.stringify(value)),
-  decode: (bytes) => StoredProfileSchema.parse(JSON.parse(new TextDecoder().decode(bytes))),
-};
-
-/** Alias hops followed at most: chains are kept one hop long, the rest is a safety bound. */
-export const MAX_ALIAS_HOPS = 4;
-
 type CasMetrics = Pick<Metrics, 'kvCasConflicts'>;
 
 const same = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
-async function readStored(kv: KV, userKey: string): Promise<StoredProfile | undefined> {
+/** The profile stored at `userKey` itself (no alias followed). */
+async function readOwn(kv: KV, userKey: string): Promise<StoredProfile | undefined> {
   const entry = await kv.get(encodeKey(userKey));
   return entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
 }
 
 /** The canonical userKey of `userKey`: itself, or what its alias record points at. */
 export async function resolveUserKey(kv: KV, userKey: string): Promise<string> {
-  let key = userKey;
-  for (let hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
-    const stored = await readStored(kv, key);
-    if (stored?.aliasOf === undefined || stored.aliasOf === key) return key;
-    key = stored.aliasOf;
-  }
-  return key;
+  return (await readCanonicalProfile(kv, userKey)).userKey;
 }
 
 function update(
@@ -134,7 +116,7 @@ export async function linkAlias(
 ): Promise<string | undefined> {
   const canonical = await resolveUserKey(kv, to);
   if (canonical === from) return undefined;
-  const previous = await readStored(kv, from);
+  const previous = await readOwn(kv, from);
   if (previous?.aliasOf === canonical) return canonical; // a redelivered alias
   if (previous && previous.aliasOf === undefined) {
     await update(

@@ -2,7 +2,7 @@
 import t from 'tap';
 
 import { BUCKETS, encodeKey } from '../../../libs/bus/index.js';
-import { profileCodec } from '../../../services/ingest/index.js';
+import { profileCodec } from '../../../libs/bus/index.js';
 import { waitUntil } from '../../helpers/bus.js';
 import { withIngest } from './helpers.js';
 

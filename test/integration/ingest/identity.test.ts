@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { BUCKETS, encodeKey } from '../../../libs/bus/index.js';
-import { profileCodec } from '../../../services/ingest/index.js';
+import { profileCodec } from '../../../libs/bus/index.js';
 import { waitUntil } from '../../helpers/bus.js';
 import { withIngest, type IngestHarness } from './helpers.js';
 

@@ -1,0 +1,44 @@
+// KV `profiles`: `{ v: 1, traits, audiences }` under encodeKey(userKey), written by ingest (on
+// identify, alias and audience events) and read by the matcher. An alias record is a profile
+// with `aliasOf: <canonical userKey>`: both readers follow it here, one way.
+import type { KV } from '@nats-io/kv';
+import { z } from 'zod';
+
+import { encodeKey, type ValueCodec } from './kv-cas.js';
+
+export const StoredProfileSchema = z.object({
+  v: z.literal(1),
+  traits: z.record(z.string(), z.unknown()),
+  audiences: z.array(z.string()),
+  /** Set on an alias record: the canonical userKey this key is another name of. */
+  aliasOf: z.string().optional(),
+});
+export type StoredProfile = z.output<typeof StoredProfileSchema>;
+
+export const profileCodec: ValueCodec<StoredProfile> = {
+  encode: (value) => new TextEncoder().encode(JSON.stringify(value)),
+  decode: (bytes) => StoredProfileSchema.parse(JSON.parse(new TextDecoder().decode(bytes))),
+};
+
+/** Alias hops followed at most: ingest keeps chains one hop long, the rest is a safety bound. */
+export const MAX_ALIAS_HOPS = 4;
+
+export interface CanonicalProfile {
+  /** The canonical userKey: `userKey` itself, or what its alias record points at. */
+  userKey: string;
+  /** Its stored profile, if any. */
+  profile: StoredProfile | undefined;
+}
+
+/** Reads a user's profile, following alias records. */
+export async function readCanonicalProfile(kv: KV, userKey: string): Promise<CanonicalProfile> {
+  let key = userKey;
+  for (let hop = 0; ; hop++) {
+    const entry = await kv.get(encodeKey(key));
+    const profile = entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
+    if (profile?.aliasOf === undefined || profile.aliasOf === key || hop >= MAX_ALIAS_HOPS) {
+      return { userKey: key, profile };
+    }
+    key = profile.aliasOf;
+  }
+}
