@@ -53,8 +53,6 @@ export const systemClock: SenderClock = { now: () => Date.now(), random: Math.ra
 
 /** Added to a deferral so that parked jobs do not all come back at the same instant. */
 const DEFER_JITTER_MS = 250;
-/** The shortest wait: a redelivery never races the end of the handler that nak'd it. */
-const MIN_DEFER_MS = 100;
 
 export interface DeliverDeps {
   config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
@@ -112,7 +110,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
    * re-published copy (see park.ts). */
   const defer = async (msg: JsMsg, ctx: HandlerContext, job: DeliverJob, until: number): Promise<Outcome> => {
     const now = clock.now();
-    const wait = Math.max(MIN_DEFER_MS, until - now);
+    const wait = Math.max(0, until - now);
     ctx.log.debug({ deliveryId: job.deliveryId, waitMs: wait, deliveryCount: ctx.deliveryCount }, 'deferred');
     if (wait <= deps.park.shortWaitMs && ctx.deliveryCount < deps.config.maxDeliver - 1) return retry(wait);
     const copy: DeliverJob = { ...job, notBefore: now + wait };
@@ -144,20 +142,23 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     if ('error' in d) return terminal('bad_message', d.error.message);
     const job = d.job;
     const labels = { journey: job.stepKey.journeyId, destination: job.destination };
-    const log = ctx.log.child({ deliveryId: job.deliveryId, destination: job.destination });
+    // Built on first use: the common path (delivered) logs at debug only.
+    let child: Logger | undefined;
+    const log = (): Logger =>
+      (child ??= ctx.log.child({ deliveryId: job.deliveryId, destination: job.destination }));
 
     const dest = await deps.destinations.get(job.destination);
     if (!dest) {
       if (ctx.deliveryCount >= deps.config.maxDeliver) {
         metrics.deliveries.inc({ ...labels, outcome: 'unknown_destination' });
-        return toDlq(msg, job, 'unknown_destination', `destination ${job.destination} does not exist`, log);
+        return toDlq(msg, job, 'unknown_destination', `destination ${job.destination} does not exist`, log());
       }
-      log.warn({ deliveryCount: ctx.deliveryCount }, 'unknown destination; retrying');
+      log().warn({ deliveryCount: ctx.deliveryCount }, 'unknown destination; retrying');
       return retry(deps.unknownDestinationRetryMs);
     }
     if (dest.disabled !== undefined) {
       metrics.deliveries.inc({ ...labels, outcome: 'failed' });
-      return toDlq(msg, job, 'destination_disabled', `disabled: ${dest.disabled.reason}`, log);
+      return toDlq(msg, job, 'destination_disabled', `disabled: ${dest.disabled.reason}`, log());
     }
 
     let now = clock.now();
@@ -168,7 +169,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     const admission = deps.gates.admit(dest, now, () => clock.random());
     if (!admission.ok) {
       am.deferrals.inc({ destination: dest.id, reason: admission.reason });
-      log.debug({ reason: admission.reason }, 'not admitted');
+      log().debug({ reason: admission.reason }, 'not admitted');
       return defer(msg, ctx, job, admission.retryAt + Math.floor(clock.random() * DEFER_JITTER_MS));
     }
     // Checked once admitted, right before the attempt: a parked job costs no KV read each time
@@ -182,7 +183,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       admission.release();
       deps.gates.circuit(dest, now).releaseProbe();
       metrics.deliveries.inc({ ...labels, outcome: 'duplicate' });
-      log.debug('already sent');
+      log().debug('already sent');
       return ack();
     }
 
@@ -198,7 +199,8 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     now = clock.now();
     const circuit = deps.gates.circuit(dest, now);
     if (result.kind === 'ok' || result.kind === 'retry') {
-      if (circuit.record(result.kind === 'ok', now)) log.warn({ window: circuit.window() }, 'circuit opened');
+      if (circuit.record(result.kind === 'ok', now))
+        log().warn({ window: circuit.window() }, 'circuit opened');
     } else {
       // A refusal says nothing about the destination's health; free a half-open probe.
       circuit.releaseProbe();
@@ -235,23 +237,23 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
         metrics.deliveries.inc({ ...labels, outcome: 'ok' });
         metrics.deliveryLatency.observe(labels, Math.max(0, (sent.at - job.eventReceivedAt) / 1_000));
         metrics.deliveryEventLatency.observe(labels, Math.max(0, (sent.at - job.eventTimestamp) / 1_000));
-        log.debug({ status: result.status, attempt: n }, 'delivered');
+        log().debug({ status: result.status, attempt: n }, 'delivered');
         return ack();
       }
       case 'gone': {
         metrics.deliveries.inc({ ...labels, outcome: 'failed' });
         const disabled = await disableDestination(deps.bus, dest.id, 'http 410 Gone', now);
         if (disabled) {
-          log.error(
+          log().error(
             { destination: dest.id },
             'destination answered 410 Gone: disabled; its jobs go to dlq.deliver until `cairn destination put` re-enables it',
           );
         }
-        return toDlq(msg, history, 'gone', result.detail, log);
+        return toDlq(msg, history, 'gone', result.detail, log());
       }
       case 'failed':
         metrics.deliveries.inc({ ...labels, outcome: 'failed' });
-        return toDlq(msg, history, result.reason, result.detail, log);
+        return toDlq(msg, history, result.reason, result.detail, log());
       case 'retry': {
         metrics.deliveries.inc({ ...labels, outcome: 'retry' });
         const delay = nextDelayMs(n, result.retryAfterMs, () => clock.random());
@@ -262,7 +264,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
             history,
             'retry_budget_exhausted',
             `${n} attempt(s) over ${now - firstAttemptAt} ms; the next at +${delay} ms would pass the ${budget} ms budget (last: ${result.detail})`,
-            log,
+            log(),
           );
         }
         const next: DeliverJob = { ...history, attempt: n + 1, notBefore: now + delay };
@@ -273,7 +275,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
           `${job.deliveryId}:a${n + 1}`,
           now,
         );
-        log.warn(
+        log().warn(
           { detail: result.detail, attempt: n, delayMs: delay, via },
           'delivery failed; retry scheduled',
         );
