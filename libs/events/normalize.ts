@@ -9,7 +9,6 @@ import { describeValue, isPlainObject } from './plain.js';
 import { correctTimestamp } from './skew.js';
 import { EVENT_TYPES, isEventType, specEventSchema, type SpecEvent } from './spec.js';
 import { problemFromIssue } from './spec-issues.js';
-import { parseSpecTimestamp } from './timestamp.js';
 
 /** Segment's per-event limit (HTTP Tracking API and its libraries). */
 export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024;
@@ -23,9 +22,6 @@ export interface NormalizeOptions {
   maxBytes?: number;
   /** The size as received, when the caller has it (the body's byte length); else measured here. */
   sizeBytes?: number;
-  /** A `/v1/batch` body's `sentAt`: the skew correction uses it for items without their own
-   * (@segment/analytics-node puts `sentAt` on the batch only). */
-  batchSentAt?: unknown;
   /** Makes a messageId for an event that has none (Segment assigns one too). */
   generateId: () => string;
 }
@@ -152,17 +148,8 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     });
   }
 
-  let sentAt = spec.sentAt ?? undefined;
-  if (sentAt === undefined && opts.batchSentAt !== undefined && opts.batchSentAt !== null) {
-    sentAt = typeof opts.batchSentAt === 'string' ? parseSpecTimestamp(opts.batchSentAt) : undefined;
-    if (sentAt === undefined) {
-      return refuse({
-        code: EventCodes.BAD_TIMESTAMP,
-        field: 'sentAt',
-        reason: `the batch's sentAt must be an ISO-8601 date-time with a time zone (got ${describeValue(opts.batchSentAt)})`,
-      });
-    }
-  }
+  // A batch's `sentAt` reaches here as the item's own: the HTTP API copies it (http-api.ts).
+  const sentAt = spec.sentAt ?? undefined;
 
   const event: NormalizedEvent = {
     type: spec.type,

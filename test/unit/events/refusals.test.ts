@@ -226,22 +226,6 @@ const cases: Case[] = [
     raw: { ...track, timestamp: '2024-05-01T12:00:00' },
     error: { code: EventCodes.BAD_TIMESTAMP, field: 'timestamp', reason: /time zone/ },
   },
-  {
-    name: 'batch sentAt that is not ISO-8601',
-    raw: track,
-    opts: { batchSentAt: 'now' },
-    error: {
-      code: EventCodes.BAD_TIMESTAMP,
-      field: 'sentAt',
-      reason: `the batch's sentAt must be an ISO-8601 date-time with a time zone (got "now")`,
-    },
-  },
-  {
-    name: 'batch sentAt that is not a string',
-    raw: track,
-    opts: { batchSentAt: 5 },
-    error: { code: EventCodes.BAD_TIMESTAMP, field: 'sentAt', reason: /\(got 5\)$/ },
-  },
   // messageId
   {
     name: 'messageId over 100 characters',
