@@ -13,6 +13,8 @@ void t.test('timers fire to match.<p>.timer at their instant, not before, within
     [0, now + 400, 'a'],
     [1, now + 900, 'b'],
     [0, now - 5_000, 'overdue'],
+    // Beyond the first load's horizon (2 buckets): found by a later load of the new buckets only.
+    [1, now + 4_500, 'far'],
   ];
   for (const [p, at, token] of plan) await h.publishTimer(p, at, token);
   const svc = await h.start();
