@@ -12,7 +12,7 @@ import type { Instance } from '../../libs/journey/index.js';
 import { runCli } from '../../services/cli/index.js';
 import { waitUntil } from '../helpers/bus.js';
 import { captureIo } from '../integration/cli/helpers.js';
-import { journey, publishEvent, publishJourneys, startPipeline } from './helpers.js';
+import { journey, publishEvent, publishJourneys, startPipeline } from '../helpers/pipeline.js';
 
 const cart = (version: string, holdS: number): string => `
 id: cart

@@ -12,7 +12,7 @@ import {
   publishJourneys,
   startPipeline,
   type ProducerEvent,
-} from './helpers.js';
+} from '../helpers/pipeline.js';
 
 const FORWARD = `
 id: forward

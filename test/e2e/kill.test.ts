@@ -15,7 +15,7 @@ import {
   publishEvents,
   publishJourneys,
   type ProducerEvent,
-} from './helpers.js';
+} from '../helpers/pipeline.js';
 import { spawnService, type ServiceName, type ServiceProcess } from './processes.js';
 import { parseDestinationFile, putDestination } from '../../libs/bus/index.js';
 

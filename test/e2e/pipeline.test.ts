@@ -11,7 +11,7 @@ import {
   publishJourneys,
   startPipeline,
   type ProducerEvent,
-} from './helpers.js';
+} from '../helpers/pipeline.js';
 
 const CART = `
 id: cart

@@ -14,7 +14,7 @@ import {
   publishJourneys,
   startPipeline,
   type ProducerEvent,
-} from './helpers.js';
+} from '../helpers/pipeline.js';
 
 const APPLICATION = `
 id: application

@@ -3,15 +3,10 @@
 // finishes by its timeout; at send time it reads the person's canonical profile.
 import t from 'tap';
 
-import { parseDestinationFile, publishJourneyVersion, putDestination } from '../../../libs/bus/index.js';
+import { publishJourneyVersion } from '../../../libs/bus/index.js';
 import { parseJourney } from '../../../libs/journey/index.js';
-import { createMetrics } from '../../../libs/telemetry/index.js';
-import { startIngest } from '../../../services/ingest/index.js';
-import { startMatcher } from '../../../services/matcher/index.js';
-import { startSender } from '../../../services/sender/index.js';
-import { startTimer } from '../../../services/timer/index.js';
-import { silentLogger, waitUntil, withBus } from '../../helpers/bus.js';
-import { startHttpSink } from '../../helpers/http-sink.js';
+import { waitUntil } from '../../helpers/bus.js';
+import { startPipeline } from '../../helpers/pipeline.js';
 
 const CART = `
 id: cart
@@ -32,25 +27,7 @@ steps:
 void t.test(
   'an instance under the anonymous id runs to its timeout and reads the canonical profile',
   async (t) => {
-    const { bus, config } = await withBus(t, {
-      CAIRN_PARTITIONS: '4',
-      CAIRN_TIMER_BUCKET: '1s',
-      CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
-    });
-    const sink = await startHttpSink();
-    t.teardown(() => sink.close());
-    const ctx = { config, bus, logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) };
-    const services = [
-      await startIngest(ctx),
-      await startMatcher(ctx),
-      await startTimer(ctx),
-      await startSender(ctx),
-    ];
-    t.teardown(async () => {
-      for (const s of services.reverse()) await s.stop(2000);
-    });
-    await waitUntil(() => services.every((s) => s.isReady()), 10_000, 'services ready');
-    await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
+    const { bus, sink } = await startPipeline(t);
     const parsed = parseJourney(CART);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     await publishJourneyVersion(bus, parsed.journey);

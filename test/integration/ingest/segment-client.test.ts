@@ -8,15 +8,10 @@ import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import t from 'tap';
 
-import { parseDestinationFile, publishJourneyVersion, putDestination } from '../../../libs/bus/index.js';
+import { publishJourneyVersion } from '../../../libs/bus/index.js';
 import { parseJourney, type JourneyDocument } from '../../../libs/journey/index.js';
-import { createMetrics } from '../../../libs/telemetry/index.js';
-import { startIngest, type Ingest } from '../../../services/ingest/index.js';
-import { startMatcher } from '../../../services/matcher/index.js';
-import { startSender } from '../../../services/sender/index.js';
-import { startTimer } from '../../../services/timer/index.js';
-import { silentLogger, waitUntil, withBus } from '../../helpers/bus.js';
-import { startHttpSink } from '../../helpers/http-sink.js';
+import { waitUntil } from '../../helpers/bus.js';
+import { startPipeline } from '../../helpers/pipeline.js';
 
 const WRITE_KEY = 'wk_node';
 
@@ -64,23 +59,11 @@ void t.test('@segment/analytics-node against Cairn drives journeys to a webhook'
   const dir = t.testdir();
   const audiencesFile = join(dir, 'audiences.yaml');
   await writeFile(audiencesFile, 'audiences:\n  - { id: pro-users, where: { traits.plan: pro } }\n');
-  const { bus, config } = await withBus(t, {
-    CAIRN_PARTITIONS: '4',
-    CAIRN_TIMER_BUCKET: '1s',
-    CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
-    CAIRN_WRITE_KEYS: `${WRITE_KEY}:node-server`,
-    CAIRN_AUDIENCES_FILE: audiencesFile,
-  });
-  const sink = await startHttpSink();
-  t.teardown(() => sink.close());
-  const ctx = { config, bus, logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) };
-  const ingest: Ingest = await startIngest(ctx, { http: { port: 0 } });
-  const services = [ingest, await startMatcher(ctx), await startTimer(ctx), await startSender(ctx)];
-  t.teardown(async () => {
-    for (const s of services.reverse()) await s.stop(2000);
-  });
-  await waitUntil(() => services.every((s) => s.isReady()), 10_000, 'services ready');
-  await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
+  const { bus, sink, ingest, metrics } = await startPipeline(
+    t,
+    { CAIRN_WRITE_KEYS: `${WRITE_KEY}:node-server`, CAIRN_AUDIENCES_FILE: audiencesFile },
+    { http: { port: 0 } },
+  );
   for (const text of JOURNEYS) await publishJourneyVersion(bus, journey(text));
 
   const errors: unknown[] = [];
@@ -150,7 +133,7 @@ void t.test('@segment/analytics-node against Cairn drives journeys to a webhook'
   t.equal(byEvent('Pro').length, 1, 'the computed audience sends u1 down the pro branch');
   t.equal(byEvent('Standard').length, 1, 'u2 goes to else');
   t.equal(arrived.length, 4, 'nothing else was delivered');
-  const stats = await ctx.metrics.registry.getSingleMetricAsString('cairn_http_events_total');
+  const stats = await metrics.registry.getSingleMetricAsString('cairn_http_events_total');
   t.match(stats, /type="track"\} 6/);
   t.match(stats, /type="identify"\} 2/);
 });

@@ -1,4 +1,4 @@
-// Shared by the end-to-end tests: the four services in this process against a real nats-server,
+// Shared by the end-to-end and pipeline tests: the four services in this process against a real nats-server,
 // a real local webhook sink, and the simulator as the oracle of what the sink must receive.
 import {
   parseDestinationFile,
@@ -15,13 +15,13 @@ import {
   type JourneyDocument,
   type Timeline,
 } from '../../libs/journey/index.js';
-import { createMetrics, type RunningService } from '../../libs/telemetry/index.js';
-import { startIngest } from '../../services/ingest/index.js';
+import { createMetrics, type Metrics, type RunningService } from '../../libs/telemetry/index.js';
+import { startIngest, type Ingest, type IngestOptions } from '../../services/ingest/index.js';
 import { startMatcher } from '../../services/matcher/index.js';
 import { startSender } from '../../services/sender/index.js';
 import { startTimer } from '../../services/timer/index.js';
-import { silentLogger, waitUntil, withBus, type TestBus } from '../helpers/bus.js';
-import { startHttpSink, type HttpSink, type RecordedRequest } from '../helpers/http-sink.js';
+import { silentLogger, waitUntil, withBus, type TestBus } from './bus.js';
+import { startHttpSink, type HttpSink, type RecordedRequest } from './http-sink.js';
 
 interface Teardownable {
   teardown(fn: () => unknown): void;
@@ -29,11 +29,17 @@ interface Teardownable {
 
 export interface Pipeline extends TestBus {
   sink: HttpSink;
+  ingest: Ingest;
   services: RunningService[];
+  metrics: Metrics;
 }
 
 /** A provisioned bus, the four services in-process, and a webhook destination `sink`. */
-export async function startPipeline(t: Teardownable, env: Record<string, string> = {}): Promise<Pipeline> {
+export async function startPipeline(
+  t: Teardownable,
+  env: Record<string, string> = {},
+  ingestOptions: IngestOptions = {},
+): Promise<Pipeline> {
   const testBus = await withBus(t, {
     CAIRN_PARTITIONS: '4',
     CAIRN_TIMER_BUCKET: '1s',
@@ -43,19 +49,15 @@ export async function startPipeline(t: Teardownable, env: Record<string, string>
   const { bus, config } = testBus;
   const sink = await startHttpSink();
   t.teardown(() => sink.close());
-  const ctx = { config, bus, logger: silentLogger, metrics: createMetrics() };
-  const services = [
-    await startIngest(ctx),
-    await startMatcher(ctx),
-    await startTimer(ctx),
-    await startSender(ctx),
-  ];
+  const ctx = { config, bus, logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) };
+  const ingest = await startIngest(ctx, ingestOptions);
+  const services = [ingest, await startMatcher(ctx), await startTimer(ctx), await startSender(ctx)];
   t.teardown(async () => {
     for (const s of [...services].reverse()) await s.stop(2000);
   });
   await waitUntil(() => services.every((s) => s.isReady()), 10_000, 'services ready');
   await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
-  return { ...testBus, sink, services };
+  return { ...testBus, sink, ingest, services, metrics: ctx.metrics };
 }
 
 export function journey(text: string): JourneyDocument {
