@@ -1,12 +1,14 @@
 // Versioned msgpack envelopes (STYLE.md rule 11): every message has `v` and a zod schema, and a
 // decode that does not fit the schema is a typed error, never a half-read object.
-import { Packr } from 'msgpackr';
+import { Packr, type Options } from 'msgpackr';
 import type { z } from 'zod';
 
 import { BusCodes, BusError } from './errors.js';
 
-// Plain maps, no records extension: other languages and the CLI must read these bytes.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// Plain maps, no records extension: other languages and the CLI must read these bytes. An
+// `undefined` member is left out, as JSON would (msgpackr would otherwise write it as an
+// extension that other readers lack).
+const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as Options);
 
 export interface MessageCodec<T> {
   name: string;

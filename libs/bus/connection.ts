@@ -8,6 +8,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import type { Logger } from 'pino';
 
 import { BusCodes, BusError } from './errors.js';
+import { LeanJetStream, type KvStore } from './lean.js';
 
 export const MIN_SERVER_VERSION = '2.9.4';
 
@@ -32,6 +33,12 @@ export interface Bus {
   serverVersion: string;
   /** Opens an existing KV bucket (created by `provision`), cached per name. */
   kv(name: string): Promise<KV>;
+  /** Publishes with acks and KV reads/writes for the hot path, without the client's per-request
+   * costs (lean.ts). */
+  lean: LeanJetStream;
+  /** An existing KV bucket through `lean` (or the client's KV when it does not allow direct
+   * gets), cached per name. */
+  store(name: string): Promise<KvStore>;
   /** Drains subscriptions and flushes, then closes. */
   close(): Promise<void>;
 }
@@ -87,25 +94,42 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     const js = jetstream(nc, { timeout: apiTimeout });
     const kvm = new Kvm(js);
     const buckets = new Map<string, Promise<KV>>();
+    const stores = new Map<string, Promise<KvStore>>();
+    const lean = new LeanJetStream(nc, { timeoutMs: apiTimeout });
+    const openKv = (name: string): Promise<KV> => {
+      let kv = buckets.get(name);
+      if (!kv) {
+        kv = kvm.open(name);
+        buckets.set(name, kv);
+        // A failed open must not be cached forever.
+        kv.catch(() => buckets.delete(name));
+      }
+      return kv;
+    };
+
     log.info({ url: opts.url, serverVersion }, 'bus connected');
     return {
       nc,
       js,
       jsm,
       serverVersion,
-      kv(name) {
-        let kv = buckets.get(name);
-        if (!kv) {
-          kv = kvm.open(name);
-          buckets.set(name, kv);
-          // A failed open must not be cached forever.
-          kv.catch(() => buckets.delete(name));
+      kv: openKv,
+      lean,
+      store(name) {
+        let store = stores.get(name);
+        if (!store) {
+          store = jsm.streams
+            .info(`KV_${name}`)
+            .then(async (info) => (info.config.allow_direct ? lean.kv(name) : await openKv(name)));
+          stores.set(name, store);
+          store.catch(() => stores.delete(name));
         }
-        return kv;
+        return store;
       },
       async close() {
         if (nc.isClosed()) return;
         await nc.drain();
+        lean.close();
       },
     };
   } catch (err) {

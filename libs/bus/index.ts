@@ -18,6 +18,8 @@ export { fnv1a32, partitionOf } from './partition.js';
 export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
+export { LeanJetStream, LeanKv } from './lean.js';
+export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';
 export { ack, retry, terminal } from './outcome.js';
 export type { Outcome } from './outcome.js';
@@ -124,8 +126,8 @@ export {
   instanceCodec,
   instanceKvKey,
   InstanceSchema,
+  JournalBatchSchema,
   JournalMessage,
   JournalRecordSchema,
   userInstancesFilter,
-  withoutUndefined,
 } from './instances.js';

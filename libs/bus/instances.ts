@@ -2,7 +2,7 @@
 // (user and instance key base64url-encoded), msgpack of libs/journey's Instance; and the
 // journal records the matcher publishes to `journal.<journeyId>.<p>`. Both versioned with a zod
 // schema (STYLE.md rule 11).
-import { Packr } from 'msgpackr';
+import { Packr, type Options } from 'msgpackr';
 import { z } from 'zod';
 
 import type { Instance, JournalRecord } from '../journey/index.js';
@@ -10,18 +10,9 @@ import { defineMessage } from './codec.js';
 import { BusCodes, BusError } from './errors.js';
 import { encodeKey, type ValueCodec } from './kv-cas.js';
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-/** Drops `undefined` members: msgpackr would write them as an extension other readers lack. */
-export function withoutUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutUndefined(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withoutUndefined(v);
-    return out as T;
-  }
-  return value;
-}
+// `skipValues`: an `undefined` member is left out, as JSON would (msgpackr would otherwise write
+// it as an extension that other readers lack), without copying the value first.
+const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as Options);
 
 /** The fields the matcher relies on; the rest is the core's business (passed through). */
 export const InstanceSchema = z.looseObject({
@@ -37,7 +28,7 @@ export const InstanceSchema = z.looseObject({
 });
 
 export const instanceCodec: ValueCodec<Instance> = {
-  encode: (value) => packr.pack(withoutUndefined(value)),
+  encode: (value) => packr.pack(value),
   decode: (bytes) => {
     let raw: unknown;
     try {
@@ -75,11 +66,25 @@ export const JournalRecordSchema = z.looseObject({
   inputId: z.string(),
 });
 
-const journalCodec = defineMessage('journal', JournalRecordSchema);
-/** matcher -> JOURNAL, on journal.<journeyId>.<p>. Nats-Msg-Id = the journal command's id. */
+/** One decision's journal records, in order, as one message on JOURNAL (v2). */
+export const JournalBatchSchema = z.object({ v: z.literal(2), records: z.array(JournalRecordSchema) });
+
+const journalCodec = defineMessage(
+  'journal',
+  z.discriminatedUnion('v', [JournalRecordSchema, JournalBatchSchema]),
+);
+
+/**
+ * matcher -> JOURNAL, on journal.<journeyId>.<p>: the records of one decision in one message
+ * (v2; one publish per decision instead of one per record), Nats-Msg-Id = the id of the
+ * decision's first journal command. `decode` also reads the single records (v1) written before.
+ */
 export const JournalMessage = {
   name: journalCodec.name,
-  encode: (record: JournalRecord): Uint8Array =>
-    journalCodec.encode(withoutUndefined(record) as unknown as z.output<typeof JournalRecordSchema>),
-  decode: (bytes: Uint8Array): JournalRecord => journalCodec.decode(bytes) as unknown as JournalRecord,
+  encode: (records: readonly JournalRecord[]): Uint8Array =>
+    journalCodec.encode({ v: 2, records: records as unknown as z.output<typeof JournalRecordSchema>[] }),
+  decode: (bytes: Uint8Array): JournalRecord[] => {
+    const m = journalCodec.decode(bytes);
+    return (m.v === 2 ? m.records : [m]) as unknown as JournalRecord[];
+  },
 };

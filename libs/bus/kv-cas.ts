@@ -1,7 +1,7 @@
 // State writes are compare-and-set on the KV revision (STYLE.md rule 7): `create` for the first
 // write, `update(key, value, revision)` after; a conflict reloads and decides again.
 import { JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { KvStore } from './lean.js';
 import type { Counter } from 'prom-client';
 
 import { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
@@ -34,7 +34,7 @@ export interface CasResult<T> {
 export type CasDecide<T> = (current: T | undefined, revision: number | undefined) => T | undefined;
 
 export async function casUpdate<T>(
-  kv: KV,
+  kv: KvStore,
   key: string,
   fn: CasDecide<T>,
   opts: CasOptions<T>,

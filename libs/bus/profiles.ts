@@ -1,7 +1,7 @@
 // KV `profiles`: `{ v: 1, traits, audiences }` under encodeKey(userKey), written by ingest (on
 // identify, alias and audience events) and read by the matcher. An alias record is a profile
 // with `aliasOf: <canonical userKey>`: both readers follow it here, one way.
-import type { KV } from '@nats-io/kv';
+import type { KvStore } from './lean.js';
 import { z } from 'zod';
 
 import { encodeKey, type ValueCodec } from './kv-cas.js';
@@ -31,7 +31,7 @@ export interface CanonicalProfile {
 }
 
 /** Reads a user's profile, following alias records. */
-export async function readCanonicalProfile(kv: KV, userKey: string): Promise<CanonicalProfile> {
+export async function readCanonicalProfile(kv: KvStore, userKey: string): Promise<CanonicalProfile> {
   let key = userKey;
   for (let hop = 0; ; hop++) {
     const entry = await kv.get(encodeKey(key));

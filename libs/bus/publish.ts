@@ -1,7 +1,9 @@
 // Publishing with a deterministic Nats-Msg-Id: JetStream drops a repeat within the stream's
-// duplicate window, which makes re-publishing recorded commands safe (DESIGN.md §2).
-import type { JetStreamClient } from '@nats-io/jetstream';
+// duplicate window, which makes re-publishing recorded commands safe (DESIGN.md §2). `js` is the
+// client's JetStream or the bus's lean publisher (lean.ts), which the hot path uses.
 import type { MsgHdrs } from '@nats-io/transport-node';
+
+import type { Publisher } from './lean.js';
 
 export interface PublishResult {
   stream: string;
@@ -11,7 +13,7 @@ export interface PublishResult {
 }
 
 export async function publishWithId(
-  js: JetStreamClient,
+  js: Publisher,
   subject: string,
   bytes: Uint8Array,
   msgId: string,

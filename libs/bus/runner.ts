@@ -19,7 +19,10 @@ import type { Outcome } from './outcome.js';
 export interface HandlerContext {
   deliveryCount: number;
   subject: string;
+  /** A child logger bound to the message (built on first use). */
   log: Logger;
+  /** Logs at debug through `log`, without building it when debug is off (the hot path). */
+  debug(obj: object, msg: string): void;
 }
 
 export interface RunnerMetrics {
@@ -120,6 +123,9 @@ export function startRunner(opts: RunnerOptions): Runner {
         subject: msg.subject,
         get log() {
           return (child ??= log.child({ seq: msg.seq }));
+        },
+        debug(obj, text) {
+          if (log.isLevelEnabled('debug')) (child ??= log.child({ seq: msg.seq })).debug(obj, text);
         },
       });
     } catch (err) {

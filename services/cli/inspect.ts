@@ -76,16 +76,18 @@ export async function inspectUser(
     for await (const msg of batch) {
       got++;
       pending = msg.info.pending;
-      let record: JournalRecord;
+      let records: JournalRecord[];
       try {
-        record = JournalMessage.decode(msg.data);
+        records = JournalMessage.decode(msg.data);
       } catch {
         undecodable++;
         continue;
       }
-      if (record.userKey !== userKey) continue;
-      journal.push(record);
-      if (journal.length > JOURNAL_LIMIT) journal.shift();
+      for (const record of records) {
+        if (record.userKey !== userKey) continue;
+        journal.push(record);
+        if (journal.length > JOURNAL_LIMIT) journal.shift();
+      }
     }
     if (got === 0) break;
   }

@@ -18,7 +18,7 @@ export async function openDedupeStore(
   opts: { windowMs: number },
 ): Promise<DedupeStore | undefined> {
   if (opts.windowMs <= 0) return undefined;
-  const kv = await bus.kv(BUCKETS.ingestDedupe);
+  const kv = await bus.store(BUCKETS.ingestDedupe);
   return {
     async isRepeat(messageId, seq) {
       const key = encodeKey(messageId);
@@ -35,7 +35,7 @@ export async function openDedupeStore(
         await kv.put(key, mark);
         return false;
       }
-      return entry.string() !== String(seq);
+      return new TextDecoder().decode(entry.value) !== String(seq);
     },
   };
 }

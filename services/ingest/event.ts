@@ -1,7 +1,6 @@
 // The handler of `events.>`: parse, validate and normalize one Spec event, merge an identify's
 // traits into the profile, and route the event to `match.<p>.event` (Nats-Msg-Id = messageId).
 import type { JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 
 import {
   ack,
@@ -13,6 +12,7 @@ import {
   type Bus,
   type HandlerContext,
   type Outcome,
+  type KvStore,
 } from '../../libs/bus/index.js';
 import type { Config } from '../../libs/config/index.js';
 import {
@@ -71,7 +71,7 @@ export interface EventHandlerDeps {
   bus: Bus;
   config: Pick<Config, 'partitions'>;
   metrics: Pick<Metrics, 'eventsIngested' | 'kvCasConflicts'>;
-  profiles: KV;
+  profiles: KvStore;
   parser: EventParser;
   /** messageId dedupe beyond the stream window; absent when CAIRN_INGEST_DEDUPE_WINDOW is 0. */
   dedupe?: DedupeStore;
@@ -100,7 +100,7 @@ export function eventHandler(deps: EventHandlerDeps) {
 
     if (dedupe && event.messageId !== generatedId && (await dedupe.isRepeat(event.messageId, msg.seq))) {
       ingestMetrics?.duplicates.inc();
-      ctx.log.debug({ messageId: event.messageId, seq: msg.seq }, 'duplicate messageId dropped');
+      ctx.debug({ messageId: event.messageId, seq: msg.seq }, 'duplicate messageId dropped');
       return ack();
     }
 
@@ -111,7 +111,7 @@ export function eventHandler(deps: EventHandlerDeps) {
     if (alias) {
       const linked = await linkAlias(profiles, alias.from, alias.to, metrics);
       if (linked !== undefined) ingestMetrics?.identity.inc({ change: 'alias' });
-      ctx.log.debug({ linked: linked !== undefined }, 'alias applied');
+      ctx.debug({ linked: linked !== undefined }, 'alias applied');
     }
     const traits = traitsForProfile(event);
     if (traits) await mergeProfileTraits(profiles, event.userKey, traits, metrics, audiences);
@@ -123,13 +123,13 @@ export function eventHandler(deps: EventHandlerDeps) {
 
     const p = partitionOf(event.userKey, config.partitions);
     const routed = await publishWithId(
-      bus.js,
+      bus.lean,
       subjects.matchEvent(p),
       MatchEventMessage.encode({ v: 1, kind: 'event', event }),
       event.messageId,
     );
     metrics.eventsIngested.inc({ type: event.type });
-    ctx.log.debug(
+    ctx.debug(
       { messageId: event.messageId, type: event.type, partition: p, duplicate: routed.duplicate },
       'event routed',
     );

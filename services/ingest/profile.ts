@@ -5,13 +5,13 @@
 // replaces the userKey of every event keyed by the alias with the canonical one before routing,
 // so both ids reach one profile, one partition and one set of instances. Readers that do not
 // know `aliasOf` see an empty profile.
-import type { KV } from '@nats-io/kv';
 import {
   casUpdate,
   encodeKey,
   profileCodec,
   readCanonicalProfile,
   type StoredProfile,
+  type KvStore,
 } from '../../libs/bus/index.js';
 import {
   applyAudienceChange,
@@ -29,18 +29,18 @@ const same = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The profile stored at `userKey` itself (no alias followed). */
-async function readOwn(kv: KV, userKey: string): Promise<StoredProfile | undefined> {
+async function readOwn(kv: KvStore, userKey: string): Promise<StoredProfile | undefined> {
   const entry = await kv.get(encodeKey(userKey));
   return entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
 }
 
 /** The canonical userKey of `userKey`: itself, or what its alias record points at. */
-export async function resolveUserKey(kv: KV, userKey: string): Promise<string> {
+export async function resolveUserKey(kv: KvStore, userKey: string): Promise<string> {
   return (await readCanonicalProfile(kv, userKey)).userKey;
 }
 
 function update(
-  kv: KV,
+  kv: KvStore,
   userKey: string,
   decide: (current: StoredProfile | undefined) => StoredProfile | undefined,
   metrics?: CasMetrics,
@@ -54,7 +54,7 @@ function update(
 /** Merges `traits` into the user's profile and recomputes the computed audiences; writes nothing
  * when that changes nothing (a redelivered identify). */
 export function mergeProfileTraits(
-  kv: KV,
+  kv: KvStore,
   userKey: string,
   traits: Record<string, unknown>,
   metrics?: CasMetrics,
@@ -84,7 +84,7 @@ export function mergeProfileTraits(
 
 /** Enters or leaves a fed audience; writes nothing when the membership is already so. */
 export function applyProfileAudience(
-  kv: KV,
+  kv: KvStore,
   userKey: string,
   change: AudienceChange,
   metrics?: CasMetrics,
@@ -109,7 +109,7 @@ export function applyProfileAudience(
  * when the link would be a cycle (`to` is already another name of `from`).
  */
 export async function linkAlias(
-  kv: KV,
+  kv: KvStore,
   from: string,
   to: string,
   metrics?: CasMetrics,

@@ -51,7 +51,7 @@ export interface Ingest extends RunningService {
 export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}): Promise<Ingest> {
   const { config, bus, metrics } = ctx;
   const log = ctx.logger.child({ service: INGEST_STAGE });
-  const profiles = await bus.kv(BUCKETS.profiles);
+  const profiles = await bus.store(BUCKETS.profiles);
   const parser = new EventParser();
   const tracker = new RoutingTracker();
   const audiences = await loadAudiences(config.audiencesFile);

@@ -8,9 +8,8 @@
 // between). A user's inputs are applied one at a time by the partition's one matcher, so the
 // CAS rarely conflicts. Should the index ever list an instance that ended (a crash after the
 // index write and before the instance commit, say), the count verifies before refusing.
-import type { KV } from '@nats-io/kv';
 
-import { casUpdate, encodeKey, instanceCodec, type ValueCodec } from '../../libs/bus/index.js';
+import { casUpdate, encodeKey, instanceCodec, type ValueCodec, type KvStore } from '../../libs/bus/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 
 interface ActiveIndex {
@@ -27,8 +26,8 @@ const codec: ValueCodec<ActiveIndex> = {
 };
 
 export interface ActiveIndexContext {
-  userInstances: KV;
-  instances: KV;
+  userInstances: KvStore;
+  instances: KvStore;
   metrics: Pick<Metrics, 'kvCasConflicts'>;
 }
 

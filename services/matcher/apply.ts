@@ -1,7 +1,6 @@
 // One input applied to one instance: load, decide with the pure core, commit by CAS on the
 // revision, then publish the commands (commit, then effects: DESIGN.md §2). A CAS conflict
 // reloads and decides again, a bounded number of times (STYLE.md rule 7).
-import type { KV } from '@nats-io/kv';
 
 import {
   archiveInputId,
@@ -11,6 +10,7 @@ import {
   instanceCodec,
   instanceKvKey,
   isCasConflict,
+  type KvStore,
 } from '../../libs/bus/index.js';
 import {
   decide,
@@ -26,9 +26,9 @@ import { publishCommands, type EffectsContext } from './effects.js';
 export const MAX_CAS_ATTEMPTS = 5;
 
 export interface ApplyContext extends EffectsContext {
-  instances: KV;
+  instances: KvStore;
   /** Each user's active instance keys (active-index.ts). */
-  userInstances: KV;
+  userInstances: KvStore;
   catalog: JourneyCatalog;
 }
 

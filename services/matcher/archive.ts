@@ -2,14 +2,23 @@
 // ends the instance ('exited', version_archived) unless it already ended or is of another
 // version (a newer entry at the same key).
 import type { JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 
-import { ack, archiveInputId, terminal, type ArchiveNotice, type Outcome } from '../../libs/bus/index.js';
+import {
+  ack,
+  archiveInputId,
+  terminal,
+  type ArchiveNotice,
+  type Outcome,
+  type KvStore,
+} from '../../libs/bus/index.js';
 import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
 import { readProfile } from './profile.js';
 
-export function archiveHandler(ctx: ApplyContext & { profiles: KV }, decode: (msg: JsMsg) => ArchiveNotice) {
+export function archiveHandler(
+  ctx: ApplyContext & { profiles: KvStore },
+  decode: (msg: JsMsg) => ArchiveNotice,
+) {
   return async (msg: JsMsg): Promise<Outcome> => {
     let notice: ArchiveNotice;
     try {

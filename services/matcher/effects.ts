@@ -18,7 +18,10 @@ export interface EffectsContext {
   timerBucketMs: number;
 }
 
-/** Publishes `commands` for a user on partition `p`; journal records are counted once each. */
+/**
+ * Publishes `commands` for a user on partition `p`. The decision's journal records go out as one
+ * message (its first journal command's id as Nats-Msg-Id), each record counted once.
+ */
 export async function publishCommands(
   ctx: EffectsContext,
   p: number,
@@ -26,8 +29,10 @@ export async function publishCommands(
   commands: readonly Command[],
 ): Promise<void> {
   const { bus } = ctx;
-  await Promise.all(
-    commands.map(async (c) => {
+  const journal = commands.filter((c) => c.kind === 'journal');
+  await Promise.all([
+    journal.length > 0 ? publishJournal(ctx, p, journal) : undefined,
+    ...commands.map(async (c) => {
       switch (c.kind) {
         case 'timer.start': {
           const bytes = TimerMessage.encode({
@@ -40,7 +45,7 @@ export async function publishCommands(
             at: c.at,
           });
           const bucket = Math.floor(c.at / ctx.timerBucketMs);
-          await publishWithId(bus.js, subjects.timerBucket(p, bucket), bytes, c.token);
+          await publishWithId(bus.lean, subjects.timerBucket(p, bucket), bytes, c.token);
           return;
         }
         case 'deliver': {
@@ -54,27 +59,34 @@ export async function publishCommands(
             eventReceivedAt: c.eventReceivedAt,
             eventTimestamp: c.eventTimestamp,
           });
-          await publishWithId(bus.js, subjects.deliver(p), bytes, c.deliveryId);
+          await publishWithId(bus.lean, subjects.deliver(p), bytes, c.deliveryId);
           return;
         }
-        case 'journal': {
-          const { record } = c;
-          const res = await publishWithId(
-            bus.js,
-            subjects.journal(record.journeyId, p),
-            JournalMessage.encode(record),
-            c.id,
-          );
-          if (!res.duplicate) {
-            ctx.metrics.journal.inc({ journey: record.journeyId, type: record.type });
-            countUserLimitRefusal(ctx.metrics.registry, record);
-          }
-          return;
-        }
+        case 'journal':
         case 'instance.end':
-          // Journaled by the core ('completed' / 'exited'); the instance stays as the record.
+          // Journal: above, in one message. An end is journaled by the core ('completed' /
+          // 'exited'); the instance stays as the record.
           return;
       }
     }),
+  ]);
+}
+
+type JournalCommand = Extract<Command, { kind: 'journal' }>;
+
+async function publishJournal(ctx: EffectsContext, p: number, journal: JournalCommand[]): Promise<void> {
+  const records = journal.map((c) => c.record);
+  // One decision is about one journey: its records share the subject.
+  const first = journal[0]!;
+  const res = await publishWithId(
+    ctx.bus.lean,
+    subjects.journal(first.record.journeyId, p),
+    JournalMessage.encode(records),
+    first.id,
   );
+  if (res.duplicate) return;
+  for (const record of records) {
+    ctx.metrics.journal.inc({ journey: record.journeyId, type: record.type });
+    countUserLimitRefusal(ctx.metrics.registry, record);
+  }
 }

@@ -2,9 +2,8 @@
 // instance at the event's key (an entry when there is none) and, when the journey has exit
 // rules on this event, to each of the user's other instances in it.
 import type { JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 
-import type { MatchEventMessage } from '../../libs/bus/index.js';
+import type { MatchEventMessage, KvStore } from '../../libs/bus/index.js';
 import { ack, terminal, type Outcome } from '../../libs/bus/index.js';
 import { eventInstanceKey, type Input } from '../../libs/journey/index.js';
 import { applyInput, userInstanceKeys, type ApplyContext } from './apply.js';
@@ -12,7 +11,7 @@ import { readProfile } from './profile.js';
 import type { UserRateWindow } from './rate.js';
 
 export interface EventHandlerContext extends ApplyContext {
-  profiles: KV;
+  profiles: KvStore;
   rate: UserRateWindow;
 }
 

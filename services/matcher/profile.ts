@@ -2,14 +2,13 @@
 // read here. An alias record is followed to the canonical profile, so an instance started under
 // an anonymous id that was later aliased still reads the person's current traits and audiences
 // at send time. A user without one has an empty profile.
-import type { KV } from '@nats-io/kv';
 
-import { readCanonicalProfile } from '../../libs/bus/index.js';
+import { readCanonicalProfile, type KvStore } from '../../libs/bus/index.js';
 import type { Profile } from '../../libs/journey/index.js';
 
 export const EMPTY_PROFILE: Profile = { traits: {}, audiences: [] };
 
-export async function readProfile(kv: KV, userKey: string): Promise<Profile> {
+export async function readProfile(kv: KvStore, userKey: string): Promise<Profile> {
   const canonical = await readCanonicalProfile(kv, userKey);
   const { profile } = canonical;
   // Still an alias record: the chain was longer than MAX_ALIAS_HOPS.

@@ -77,11 +77,11 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     bus,
     metrics,
     timerBucketMs: config.timerBucketMs,
-    instances: await bus.kv(BUCKETS.instances),
-    userInstances: await bus.kv(BUCKETS.userInstances),
+    instances: await bus.store(BUCKETS.instances),
+    userInstances: await bus.store(BUCKETS.userInstances),
     catalog,
   };
-  const handlerCtx = { ...applyCtx, profiles: await bus.kv(BUCKETS.profiles), rate: new UserRateWindow() };
+  const handlerCtx = { ...applyCtx, profiles: await bus.store(BUCKETS.profiles), rate: new UserRateWindow() };
   const decode = decoder();
   const onEvent = eventHandler(handlerCtx, (msg) => {
     const d = decode(msg);

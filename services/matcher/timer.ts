@@ -1,15 +1,14 @@
 // Handler of match.<p>.timer: a fired timer applied to the instance it was started for. The
 // core ignores (and journals) a token that is no longer the instance's current one.
 import type { JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 
-import { ack, terminal, type Outcome, type TimerRecord } from '../../libs/bus/index.js';
+import { ack, terminal, type Outcome, type TimerRecord, type KvStore } from '../../libs/bus/index.js';
 import type { Input } from '../../libs/journey/index.js';
 import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
 import { readProfile } from './profile.js';
 
-export function timerHandler(ctx: ApplyContext & { profiles: KV }, decode: (msg: JsMsg) => TimerRecord) {
+export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: (msg: JsMsg) => TimerRecord) {
   return async (msg: JsMsg): Promise<Outcome> => {
     let timer: TimerRecord;
     try {

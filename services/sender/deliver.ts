@@ -4,7 +4,6 @@
 // the job (park.ts) and ack the copy in hand; exhaustion and refusals go to `dlq.deliver` with
 // the attempt history (dead-letter.ts).
 import type { JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 
@@ -22,6 +21,7 @@ import {
   type DestinationCache,
   type HandlerContext,
   type Outcome,
+  type KvStore,
 } from '../../libs/bus/index.js';
 import type { Config } from '../../libs/config/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
@@ -62,7 +62,7 @@ export interface DeliverDeps {
   attemptMetrics: AttemptMetrics;
   bus: Bus;
   stage: string;
-  sent: KV;
+  sent: KvStore;
   destinations: Pick<DestinationCache, 'get'>;
   dispatcher: Dispatcher;
   nats: NatsPublisher;
@@ -111,7 +111,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
   const defer = async (msg: JsMsg, ctx: HandlerContext, job: DeliverJob, until: number): Promise<Outcome> => {
     const now = clock.now();
     const wait = Math.max(0, until - now);
-    ctx.log.debug({ deliveryId: job.deliveryId, waitMs: wait, deliveryCount: ctx.deliveryCount }, 'deferred');
+    ctx.debug({ deliveryId: job.deliveryId, waitMs: wait, deliveryCount: ctx.deliveryCount }, 'deferred');
     if (wait <= deps.park.shortWaitMs && ctx.deliveryCount < deps.config.maxDeliver - 1) return retry(wait);
     const copy: DeliverJob = { ...job, notBefore: now + wait };
     await parkJob(
@@ -146,6 +146,8 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     let child: Logger | undefined;
     const log = (): Logger =>
       (child ??= ctx.log.child({ deliveryId: job.deliveryId, destination: job.destination }));
+    const debug = (obj: object, text: string): void =>
+      ctx.debug({ deliveryId: job.deliveryId, destination: job.destination, ...obj }, text);
 
     const dest = await deps.destinations.get(job.destination);
     if (!dest) {
@@ -169,7 +171,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     const admission = deps.gates.admit(dest, now, () => clock.random());
     if (!admission.ok) {
       am.deferrals.inc({ destination: dest.id, reason: admission.reason });
-      log().debug({ reason: admission.reason }, 'not admitted');
+      debug({ reason: admission.reason }, 'not admitted');
       return defer(msg, ctx, job, admission.retryAt + Math.floor(clock.random() * DEFER_JITTER_MS));
     }
     // Checked once admitted, right before the attempt: a parked job costs no KV read each time
@@ -183,7 +185,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       admission.release();
       deps.gates.circuit(dest, now).releaseProbe();
       metrics.deliveries.inc({ ...labels, outcome: 'duplicate' });
-      log().debug('already sent');
+      debug({}, 'already sent');
       return ack();
     }
 
@@ -237,7 +239,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
         metrics.deliveries.inc({ ...labels, outcome: 'ok' });
         metrics.deliveryLatency.observe(labels, Math.max(0, (sent.at - job.eventReceivedAt) / 1_000));
         metrics.deliveryEventLatency.observe(labels, Math.max(0, (sent.at - job.eventTimestamp) / 1_000));
-        log().debug({ status: result.status, attempt: n }, 'delivered');
+        debug({ status: result.status, attempt: n }, 'delivered');
         return ack();
       }
       case 'gone': {

@@ -38,7 +38,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
   const log = ctx.logger.child({ service: SENDER_STAGE });
   const destinations = new DestinationCache(bus, log);
   await destinations.start();
-  const sent = await bus.kv(BUCKETS.sent);
+  const sent = await bus.store(BUCKETS.sent);
   const egress = EgressPolicy.fromConfig(config);
   const dispatcher = new Agent({
     connect: egress.open

@@ -55,7 +55,7 @@ void t.test('25 events/s and 25 concurrent instances per user: refused, journale
   const journal: Journaled[] = [];
   const sub = h.bus.nc.subscribe('journal.>', {
     callback: (_e, m) => {
-      journal.push(JournalMessage.decode(m.data));
+      journal.push(...JournalMessage.decode(m.data));
     },
   });
   t.teardown(() => sub.unsubscribe());

@@ -78,7 +78,11 @@ export async function withMatcher(t: { teardown(fn: () => unknown): void }): Pro
     },
     timers: () => readStream(bus, STREAMS.TIMERS, (b) => TimerMessage.decode(b)),
     deliveries: () => readStream(bus, STREAMS.DELIVER, (b) => DeliverJobMessage.decode(b)),
-    journal: () => readStream(bus, STREAMS.JOURNAL, (b) => JournalMessage.decode(b)),
+    // A journal message holds one decision's records: one entry per record, in order.
+    journal: async () =>
+      (await readStream(bus, STREAMS.JOURNAL, (b) => JournalMessage.decode(b))).flatMap((m) =>
+        m.value.map((value) => ({ subject: m.subject, value })),
+      ),
   };
 }
 
