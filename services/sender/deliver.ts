@@ -53,6 +53,8 @@ export const systemClock: SenderClock = { now: () => Date.now(), random: Math.ra
 
 /** Added to a deferral so that parked jobs do not all come back at the same instant. */
 const DEFER_JITTER_MS = 250;
+/** How long a job over its destination's concurrency cap may wait for a slot (isolation.ts). */
+export const DEFAULT_SLOT_WAIT_MS = 1_000;
 
 export interface DeliverDeps {
   config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
@@ -67,6 +69,9 @@ export interface DeliverDeps {
   dispatcher: Dispatcher;
   nats: NatsPublisher;
   gates: DestinationGates;
+  /** How long a job over its destination's concurrency cap waits for a slot before it is
+   * parked (default DEFAULT_SLOT_WAIT_MS). */
+  slotWaitMs?: number;
   park: ParkOptions;
   clock: SenderClock;
   /** Delay between looks for a destination that does not exist (yet). */
@@ -168,7 +173,13 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       am.deferrals.inc({ destination: dest.id, reason: 'not_due' });
       return defer(msg, ctx, job, job.notBefore);
     }
-    const admission = deps.gates.admit(dest, now, () => clock.random());
+    const admission = await deps.gates.admitOrWait(
+      dest,
+      () => clock.now(),
+      () => clock.random(),
+      deps.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS,
+    );
+    now = clock.now();
     if (!admission.ok) {
       am.deferrals.inc({ destination: dest.id, reason: admission.reason });
       debug({ reason: admission.reason }, 'not admitted');

@@ -1,7 +1,15 @@
 // Per-destination isolation inside one sender process: a concurrency cap, a rate limit (token
 // bucket, requests/s) and the circuit breaker. A job that cannot start now is parked durably,
-// never held in memory (STYLE.md rule 6), so a slow or failing destination does not occupy the
-// runner's slots that other destinations need.
+// never retried in memory (STYLE.md rule 6), so a slow or failing destination does not occupy
+// the runner's slots that other destinations need.
+//
+// One exception, for the cap alone: a job over it may wait briefly for a slot (`admitOrWait`:
+// at most `maxWaiting` jobs per destination, each for at most `maxWaitMs`). A burst pulled
+// from DELIVER is then sent as slots free up instead of being nak'd and redelivered — which,
+// before, cost one redelivery per job at a few hundred events/s and added 50–300 ms to each
+// (docs/performance.md). A slow destination holds at most its cap plus `maxWaiting` of the
+// runner's slots (the sender allows half of them to wait), and only for `maxWaitMs`, before
+// its jobs are parked as before.
 import type { Destination } from '../../libs/bus/index.js';
 import { CircuitBreaker } from './circuit.js';
 
@@ -13,19 +21,32 @@ export type Admission =
 
 interface DestinationState {
   inFlight: number;
+  /** Jobs waiting for a slot, first come first served: each is woken by one release. */
+  waiters: Array<() => void>;
   tokens: number;
   refilledAt: number;
   circuit: CircuitBreaker;
 }
 
+export interface GatesOptions {
+  /** Jobs that may wait for one destination's slots at once (default: its cap). */
+  maxWaiting?: number;
+}
+
 export class DestinationGates {
   private readonly byId = new Map<string, DestinationState>();
+  private readonly maxWaiting: number | undefined;
+
+  constructor(opts: GatesOptions = {}) {
+    this.maxWaiting = opts.maxWaiting;
+  }
 
   private stateOf(dest: Destination, now: number): DestinationState {
     let s = this.byId.get(dest.id);
     if (!s) {
       s = {
         inFlight: 0,
+        waiters: [],
         tokens: Math.max(1, dest.rateLimit ?? 1),
         refilledAt: now,
         circuit: new CircuitBreaker(),
@@ -82,7 +103,52 @@ export class DestinationGates {
         if (released) return;
         released = true;
         s.inFlight--;
+        s.waiters.shift()?.();
       },
     };
+  }
+
+  /**
+   * `admit`, but over the concurrency cap it waits for a slot, at most `maxWaitMs` (real time)
+   * and only while fewer than `maxWaiting` wait already; then the refusal stands. The
+   * rate limit and the circuit are checked again each time a slot frees up.
+   */
+  async admitOrWait(
+    dest: Destination,
+    now: () => number,
+    random: () => number,
+    maxWaitMs: number,
+  ): Promise<Admission> {
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      const admission = this.admit(dest, now(), random);
+      if (admission.ok || admission.reason !== 'concurrency') return admission;
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.slotFreed(dest, left))) return admission;
+    }
+  }
+
+  /** Waiting jobs for a destination (for tests). */
+  waiting(id: string): number {
+    return this.byId.get(id)?.waiters.length ?? 0;
+  }
+
+  /** True when a release woke this waiter within `ms`; false at once when the queue is full. */
+  private slotFreed(dest: Destination, ms: number): Promise<boolean> {
+    const s = this.byId.get(dest.id);
+    const limit = this.maxWaiting ?? dest.concurrency ?? DEFAULT_DESTINATION_CONCURRENCY;
+    if (!s || s.waiters.length >= limit) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = s.waiters.indexOf(wake);
+        if (i >= 0) s.waiters.splice(i, 1);
+        resolve(false);
+      }, ms);
+      s.waiters.push(wake);
+    });
   }
 }

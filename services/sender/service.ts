@@ -46,6 +46,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       : { timeout: config.sendTimeoutMs, lookup: egress.lookup },
   });
   const decoder = new JobDecoder();
+  const concurrency = opts.concurrency ?? 64;
 
   const handler = deliverHandler(
     {
@@ -59,7 +60,8 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       dispatcher,
       egress,
       nats: new NatsPublisher(bus),
-      gates: new DestinationGates(),
+      // Half the runner's slots may wait for one destination's slots; the rest stay free.
+      gates: new DestinationGates({ maxWaiting: Math.max(1, Math.floor(concurrency / 2)) }),
       park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },
       clock: opts.clock ?? systemClock,
       unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
@@ -79,7 +81,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       maxDeliver: config.maxDeliver,
       // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
       ackWaitMs: config.ackWaitMs,
-      concurrency: opts.concurrency ?? 64,
+      concurrency,
       dlqSubject: DELIVER_DLQ_SUBJECT,
       logger: log,
       metrics,
