@@ -114,7 +114,32 @@ export function compile(doc: JourneyDocument, opts: CompileOptions): CompiledJou
     start: doc.steps[0]?.id ?? null,
     index: buildIndex(doc),
     limits: resolveLimits(opts.limits),
+    readsProfile: readsProfile(doc),
   };
+}
+
+const isProfilePath = (text: string): boolean => text === 'profile' || text.startsWith('profile.');
+
+/** Whether a path into the profile appears anywhere in `value`, as a key or as a string. */
+function mentionsProfile(value: unknown): boolean {
+  if (typeof value === 'string') return isProfilePath(value);
+  if (Array.isArray(value)) return value.some(mentionsProfile);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => isProfilePath(k) || mentionsProfile(v));
+  }
+  return false;
+}
+
+/**
+ * Whether the journey reads the profile: a trigger audience, traits on a send, or a `profile.*`
+ * path anywhere (conditions, payload mappings, `delay.until`). It errs on the side of reading: a
+ * string value that merely looks like a profile path counts too.
+ */
+export function readsProfile(doc: JourneyDocument): boolean {
+  if (doc.trigger.audience !== undefined) return true;
+  if (doc.steps.some((step) => step.type === 'send' && step.traits.length > 0)) return true;
+  if ((doc.exit.send?.traits.length ?? 0) > 0) return true;
+  return mentionsProfile(doc.steps) || mentionsProfile(doc.exit) || mentionsProfile(doc.trigger);
 }
 
 /** Event name -> the journeys that care about it, so per-event cost stays flat with many journeys. */

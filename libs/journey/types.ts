@@ -204,6 +204,9 @@ export interface CompiledJourney {
   /** Event name -> who listens to it in this journey. */
   index: Record<string, EventInterest>;
   limits: Limits;
+  /** Whether any rule, condition or payload of this version reads the profile (its traits or
+   * audiences): when not, the matcher does not read it. */
+  readsProfile: boolean;
 }
 
 export interface EventInterest {

@@ -12,16 +12,11 @@ import {
   isCasConflict,
   type KvStore,
 } from '../../libs/bus/index.js';
-import {
-  decide,
-  type CompiledJourney,
-  type Input,
-  type Instance,
-  type Profile,
-} from '../../libs/journey/index.js';
+import { decide, type CompiledJourney, type Input, type Instance } from '../../libs/journey/index.js';
 import type { JourneyCatalog } from './catalog.js';
 import { activeKeys, countActive, syncActive } from './active-index.js';
 import { publishCommands, type EffectsContext } from './effects.js';
+import { EMPTY_PROFILE, type ProfileSource } from './profile.js';
 
 export const MAX_CAS_ATTEMPTS = 5;
 
@@ -46,7 +41,8 @@ export interface ApplyOptions {
   fallback?: CompiledJourney;
   /** Only apply to an instance of this version (an archive notice). */
   onlyVersion?: number;
-  profile: Profile;
+  /** The user's profile, read only when the journey version reads it. */
+  profile: ProfileSource;
   eventsLastSecond: number;
 }
 
@@ -102,7 +98,7 @@ export async function applyInput(
       : 0;
     const decision = decide(journey, current, input, {
       now: Date.now(),
-      profile: opts.profile,
+      profile: journey.readsProfile ? await opts.profile() : EMPTY_PROFILE,
       user: { activeInstances, eventsLastSecond: opts.eventsLastSecond },
       acceptsEntries: ctx.catalog.activeVersion(t.journeyId) === journey.version,
     });

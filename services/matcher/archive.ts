@@ -13,7 +13,7 @@ import {
 } from '../../libs/bus/index.js';
 import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
-import { readProfile } from './profile.js';
+import { profileSource } from './profile.js';
 
 export function archiveHandler(
   ctx: ApplyContext & { profiles: KvStore },
@@ -26,7 +26,7 @@ export function archiveHandler(
     } catch (err) {
       return terminal('bad_message', (err as Error).message);
     }
-    const profile = await readProfile(ctx.profiles, notice.userKey);
+    const profile = profileSource(ctx.profiles, notice.userKey);
     await applyInput(
       ctx,
       {

@@ -7,7 +7,7 @@ import type { MatchEventMessage, KvStore } from '../../libs/bus/index.js';
 import { ack, terminal, type Outcome } from '../../libs/bus/index.js';
 import { eventInstanceKey, type Input } from '../../libs/journey/index.js';
 import { applyInput, userInstanceKeys, type ApplyContext } from './apply.js';
-import { readProfile } from './profile.js';
+import { profileSource } from './profile.js';
 import type { UserRateWindow } from './rate.js';
 
 export interface EventHandlerContext extends ApplyContext {
@@ -36,7 +36,7 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
     const eventsLastSecond = ctx.rate.record(event.userKey, event.receivedAt);
     const journeyIds = ctx.catalog.journeysFor(event.name);
     if (journeyIds.length === 0) return ack();
-    const profile = await readProfile(ctx.profiles, event.userKey);
+    const profile = profileSource(ctx.profiles, event.userKey);
     const input: Input = { kind: 'event', id: event.messageId, event };
     for (const journeyId of journeyIds) {
       const doc = (ctx.catalog.active(journeyId) ?? ctx.catalog.newest(journeyId))?.doc;

@@ -6,7 +6,7 @@ import { ack, terminal, type Outcome, type TimerRecord, type KvStore } from '../
 import type { Input } from '../../libs/journey/index.js';
 import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
-import { readProfile } from './profile.js';
+import { profileSource } from './profile.js';
 
 export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: (msg: JsMsg) => TimerRecord) {
   return async (msg: JsMsg): Promise<Outcome> => {
@@ -16,7 +16,7 @@ export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: 
     } catch (err) {
       return terminal('bad_message', (err as Error).message);
     }
-    const profile = await readProfile(ctx.profiles, timer.userKey);
+    const profile = profileSource(ctx.profiles, timer.userKey);
     const input: Input = { kind: 'timer', id: `timer:${timer.token}`, token: timer.token, at: timer.at };
     // With no instance at the key, the core only journals the timer as ignored: any version will do.
     const fallback = ctx.catalog.active(timer.journeyId) ?? ctx.catalog.newest(timer.journeyId);

@@ -132,3 +132,53 @@ void t.test('compile refuses what would make decide unsafe', (t) => {
   t.equal(empty.start, null);
   t.end();
 });
+
+void t.test('readsProfile: every way a journey reads the profile, and none when it does not', (t) => {
+  const head = (trigger = '{ event: go }') => `
+id: p
+name: P
+trigger: ${trigger}
+entry: { mode: once }
+steps:
+`;
+  const cases: Array<[string, string, boolean]> = [
+    [
+      'entry paths only',
+      `${head()}  - { id: s, type: send, to: [crm], payload: { a: entry.properties.a } }\n`,
+      false,
+    ],
+    ['default payload, no traits', `${head()}  - { id: s, type: send, to: [crm] }\n`, false],
+    [
+      'trigger audience',
+      `${head('{ event: go, audience: vip }')}  - { id: s, type: send, to: [crm] }\n`,
+      true,
+    ],
+    ['send traits', `${head()}  - { id: s, type: send, to: [crm], traits: [email] }\n`, true],
+    [
+      'payload mapping',
+      `${head()}  - { id: s, type: send, to: [crm], payload: { email: profile.traits.email } }\n`,
+      true,
+    ],
+    [
+      'data_split condition',
+      `${head()}  - id: ds\n    type: data_split\n    branches: [{ id: x, where: { profile.audiences: { contains: vip } }, next: s }]\n    else: s\n  - { id: s, type: send, to: [crm] }\n`,
+      true,
+    ],
+    [
+      'delay until',
+      `${head()}  - { id: d, type: delay, until: profile.traits.renewal_at, offset: -1h }\n  - { id: s, type: send, to: [crm] }\n`,
+      true,
+    ],
+  ];
+  cases.push([
+    'exit send traits',
+    `${head()}  - { id: s, type: send, to: [crm] }\n`.replace(
+      'entry: { mode: once }',
+      'entry: { mode: once }\nexit: { rules: [{ event: stop }], send: { to: [crm], traits: [email] } }',
+    ),
+    true,
+  ]);
+  for (const [what, yaml, expected] of cases) t.equal(journeyFrom(yaml).readsProfile, expected, what);
+  t.equal(journeyFrom(CART_ABANDONMENT).readsProfile, true, 'the cart example maps profile.traits.email');
+  t.end();
+});
