@@ -98,14 +98,18 @@ export function eventHandler(deps: EventHandlerDeps) {
     if (!result.ok) return terminal(result.error.code, result.error.reason);
     let event = result.event;
 
-    if (dedupe && event.messageId !== generatedId && (await dedupe.isRepeat(event.messageId, msg.seq))) {
+    // The dedupe check and the alias lookup are independent: one round trip, not two. (A
+    // redelivery finds its own dedupe record, so marking before a failed lookup is harmless.)
+    const [repeat, canonical] = await Promise.all([
+      dedupe && event.messageId !== generatedId ? dedupe.isRepeat(event.messageId, msg.seq) : false,
+      // Identity: an alias record sends the event to its canonical user (profile, partition, instances).
+      resolveUserKey(profiles, event.userKey),
+    ]);
+    if (repeat) {
       ingestMetrics?.duplicates.inc();
       ctx.debug({ messageId: event.messageId, seq: msg.seq }, 'duplicate messageId dropped');
       return ack();
     }
-
-    // Identity: an alias record sends the event to its canonical user (profile, partition, instances).
-    const canonical = await resolveUserKey(profiles, event.userKey);
     if (canonical !== event.userKey) event = { ...event, userKey: canonical };
     const alias = aliasTarget(event);
     if (alias) {
