@@ -60,8 +60,11 @@ export async function applyInput(
 ): Promise<Applied> {
   const kvKey = instanceKvKey(t.journeyId, t.userKey, t.instanceKey);
   let lastError: unknown;
-  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-    const entry = await ctx.instances.get(kvKey);
+  // Attempt 0 is a guess that the instance is new (see assumesNewInstance): no read; it ends in a
+  // create, or the input is applied again from a real read.
+  let assumeNew = assumesNewInstance(ctx, t, input, opts);
+  for (let attempt = assumeNew ? 0 : 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+    const entry = assumeNew ? null : await ctx.instances.get(kvKey);
     const live = entry?.operation === 'PUT' ? entry : undefined;
     const current = load(live?.value);
     if (!current && opts.existingOnly) return 'none';
@@ -102,6 +105,11 @@ export async function applyInput(
       user: { activeInstances, eventsLastSecond: opts.eventsLastSecond },
       acceptsEntries: ctx.catalog.activeVersion(t.journeyId) === journey.version,
     });
+    if (assumeNew && !decision.instance) {
+      // Refused or ignored: that needs the real instance (if any) to be right.
+      assumeNew = false;
+      continue;
+    }
     if (decision.duplicate) {
       // Its change was committed before a crash: the index may not have followed yet.
       if (current) await syncActive(ctx, t.userKey, kvKey, current.status === 'active');
@@ -117,7 +125,9 @@ export async function applyInput(
       } catch (err) {
         if (!isCasConflict(err)) throw err;
         lastError = err;
-        ctx.metrics.kvCasConflicts.inc({ bucket: 'instances' });
+        // The guessed-new instance exists after all: read it (not a conflict between writers).
+        if (assumeNew) assumeNew = false;
+        else ctx.metrics.kvCasConflicts.inc({ bucket: 'instances' });
         continue;
       }
       const active = next.status === 'active';
@@ -133,6 +143,19 @@ export async function applyInput(
     `instances/${kvKey}: still conflicting after ${MAX_CAS_ATTEMPTS} attempts`,
     { cause: lastError },
   );
+}
+
+/**
+ * Whether to skip the read of the instance: for the trigger event of an `every_time` journey,
+ * whose key (the `uniqueBy` value) is nearly always new — a new cart, form or application. The
+ * decision is made as for no instance and committed with `create`; an instance that exists
+ * after all makes the create fail, and the input is applied again from a real read (one extra
+ * request in that case, one request fewer in the common one).
+ */
+function assumesNewInstance(ctx: ApplyContext, t: Target, input: Input, opts: ApplyOptions): boolean {
+  if (input.kind !== 'event' || opts.existingOnly || opts.onlyVersion !== undefined) return false;
+  const journey = opts.fallback ?? ctx.catalog.active(t.journeyId);
+  return journey?.doc.entry.mode === 'every_time' && journey.doc.trigger.event === input.event.name;
 }
 
 /** The instance keys of a user's active instances in a journey (from the index: one read). */

@@ -142,13 +142,13 @@ export class PartitionTimers {
       batch.map((e) =>
         e.timer.deliver !== undefined
           ? publishWithId(
-              bus.js,
+              bus.lean,
               subjects.deliver(partition),
               DeliverJobMessage.encode(e.timer.deliver),
               e.token,
             )
           : publishWithId(
-              bus.js,
+              bus.lean,
               subjects.matchTimer(partition),
               TimerMessage.encode(e.timer),
               `timer:${e.token}`,
