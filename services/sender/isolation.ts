@@ -3,17 +3,20 @@
 // never retried in memory (STYLE.md rule 6), so a slow or failing destination does not occupy
 // the runner's slots that other destinations need.
 //
-// One exception, for the cap alone: a job over it may wait briefly for a slot (`admitOrWait`:
-// at most `maxWaiting` jobs per destination, each for at most `maxWaitMs`). A burst pulled
-// from DELIVER is then sent as slots free up instead of being nak'd and redelivered — which,
-// before, cost one redelivery per job at a few hundred events/s and added 50–300 ms to each
-// (docs/performance.md). A slow destination holds at most its cap plus `maxWaiting` of the
-// runner's slots (the sender allows half of them to wait), and only for `maxWaitMs`, before
-// its jobs are parked as before.
+// One exception, for the cap alone: a job over it may wait for a slot (`admitOrWait`), when it
+// can expect one within its wait (at most `maxWaitMs`): the queue ahead of it, divided by the
+// cap, times how long a slot is held (a moving average). A burst to a fast destination is then
+// sent as slots free up instead of being nak'd and redelivered — which, before, cost about one
+// redelivery per delivery at a few hundred events/s and added 50–300 ms to each
+// (docs/performance.md). A slow destination gets almost no waiters (a job that would wait
+// longer is parked at once), so it holds little more than its cap of the runner's slots, and
+// no job waits longer than `maxWaitMs`.
 import type { Destination } from '../../libs/bus/index.js';
 import { CircuitBreaker } from './circuit.js';
 
 export const DEFAULT_DESTINATION_CONCURRENCY = 16;
+/** Weight of the newest attempt in the moving average of how long a slot is held. */
+const HOLD_EWMA = 0.2;
 
 export type Admission =
   | { ok: true; release(): void }
@@ -23,13 +26,16 @@ interface DestinationState {
   inFlight: number;
   /** Jobs waiting for a slot, first come first served: each is woken by one release. */
   waiters: Array<() => void>;
+  /** How long an admitted attempt holds its slot (ms, moving average; undefined before one). */
+  holdMs: number | undefined;
   tokens: number;
   refilledAt: number;
   circuit: CircuitBreaker;
 }
 
 export interface GatesOptions {
-  /** Jobs that may wait for one destination's slots at once (default: its cap). */
+  /** Jobs that may wait for one destination's slots at once, whatever they expect (default:
+   * unbounded; the sender passes its runner's concurrency). */
   maxWaiting?: number;
 }
 
@@ -47,6 +53,7 @@ export class DestinationGates {
       s = {
         inFlight: 0,
         waiters: [],
+        holdMs: undefined,
         tokens: Math.max(1, dest.rateLimit ?? 1),
         refilledAt: now,
         circuit: new CircuitBreaker(),
@@ -97,11 +104,14 @@ export class DestinationGates {
     if (dest.rateLimit !== undefined) s.tokens -= 1;
     s.inFlight++;
     let released = false;
+    const since = performance.now();
     return {
       ok: true,
       release: () => {
         if (released) return;
         released = true;
+        const held = performance.now() - since;
+        s.holdMs = s.holdMs === undefined ? held : s.holdMs + HOLD_EWMA * (held - s.holdMs);
         s.inFlight--;
         s.waiters.shift()?.();
       },
@@ -110,7 +120,7 @@ export class DestinationGates {
 
   /**
    * `admit`, but over the concurrency cap it waits for a slot, at most `maxWaitMs` (real time)
-   * and only while fewer than `maxWaiting` wait already; then the refusal stands. The
+   * and only when it can expect one by then (see slotFreed); then the refusal stands. The
    * rate limit and the circuit are checked again each time a slot frees up.
    */
   async admitOrWait(
@@ -133,11 +143,15 @@ export class DestinationGates {
     return this.byId.get(id)?.waiters.length ?? 0;
   }
 
-  /** True when a release woke this waiter within `ms`; false at once when the queue is full. */
+  /**
+   * True when a release woke this waiter within `ms`. False at once when the queue is full, or
+   * when the queue ahead would take longer than `ms` to clear at the rate slots have been freed.
+   */
   private slotFreed(dest: Destination, ms: number): Promise<boolean> {
     const s = this.byId.get(dest.id);
-    const limit = this.maxWaiting ?? dest.concurrency ?? DEFAULT_DESTINATION_CONCURRENCY;
-    if (!s || s.waiters.length >= limit) return Promise.resolve(false);
+    if (!s || s.waiters.length >= (this.maxWaiting ?? Infinity)) return Promise.resolve(false);
+    const cap = dest.concurrency ?? DEFAULT_DESTINATION_CONCURRENCY;
+    if (((s.waiters.length + 1) / cap) * (s.holdMs ?? 0) > ms) return Promise.resolve(false);
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -60,8 +60,8 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       dispatcher,
       egress,
       nats: new NatsPublisher(bus),
-      // Half the runner's slots may wait for one destination's slots; the rest stay free.
-      gates: new DestinationGates({ maxWaiting: Math.max(1, Math.floor(concurrency / 2)) }),
+      // A job waits for a slot only when it can expect one soon (isolation.ts).
+      gates: new DestinationGates({ maxWaiting: concurrency }),
       park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },
       clock: opts.clock ?? systemClock,
       unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
