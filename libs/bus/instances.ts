@@ -2,17 +2,11 @@
 // (user and instance key base64url-encoded), msgpack of libs/journey's Instance; and the
 // journal records the matcher publishes to `journal.<journeyId>.<p>`. Both versioned with a zod
 // schema (STYLE.md rule 11).
-import { Packr, type Options } from 'msgpackr';
 import { z } from 'zod';
 
 import type { Instance, JournalRecord } from '../journey/index.js';
 import { defineMessage } from './codec.js';
-import { BusCodes, BusError } from './errors.js';
 import { encodeKey, type ValueCodec } from './kv-cas.js';
-
-// `skipValues`: an `undefined` member is left out, as JSON would (msgpackr would otherwise write
-// it as an extension that other readers lack), without copying the value first.
-const packr = new Packr({ useRecords: false, moreTypes: false, skipValues: [undefined] } as Options);
 
 /** The fields the matcher relies on; the rest is the core's business (passed through). */
 export const InstanceSchema = z.looseObject({
@@ -27,25 +21,12 @@ export const InstanceSchema = z.looseObject({
   applied: z.array(z.looseObject({ inputId: z.string(), commands: z.array(z.unknown()) })),
 });
 
+const instanceMessage = defineMessage('instance', InstanceSchema);
+
+/** The codec of KV `instances`: the envelope codec of every bus message, typed as the core's Instance. */
 export const instanceCodec: ValueCodec<Instance> = {
-  encode: (value) => packr.pack(value),
-  decode: (bytes) => {
-    let raw: unknown;
-    try {
-      raw = packr.unpack(bytes);
-    } catch (err) {
-      throw new BusError(BusCodes.DECODE, `instance: not msgpack (${(err as Error).message})`, {
-        cause: err,
-      });
-    }
-    const parsed = InstanceSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new BusError(BusCodes.DECODE, `instance: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
-        cause: parsed.error,
-      });
-    }
-    return parsed.data as unknown as Instance;
-  },
+  encode: (value) => instanceMessage.encode(value as unknown as z.output<typeof InstanceSchema>),
+  decode: (bytes) => instanceMessage.decode(bytes) as unknown as Instance,
 };
 
 /** The KV key of an instance. */

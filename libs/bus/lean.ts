@@ -49,6 +49,8 @@ interface Pending {
   subject: string;
 }
 
+const utf8 = new TextDecoder();
+
 /** How often expired requests are looked for; a timeout fires at most this late. */
 const SWEEP_MS = 100;
 
@@ -107,7 +109,7 @@ export class LeanJetStream implements Publisher {
     const last = opts.expect?.lastSubjectSequence;
     if (last !== undefined) (hdrs ??= newHeaders()).set('Nats-Expected-Last-Subject-Sequence', `${last}`);
     const reply = await this.request(subject, data, hdrs, opts.timeout);
-    const ack = JSON.parse(new TextDecoder().decode(reply.data)) as {
+    const ack = JSON.parse(utf8.decode(reply.data)) as {
       stream?: string;
       seq?: number;
       duplicate?: boolean;

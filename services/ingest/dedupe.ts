@@ -6,6 +6,8 @@ import { BUCKETS, encodeKey, isCasConflict, type Bus } from '../../libs/bus/inde
 
 export const DEDUPE_BUCKET = BUCKETS.ingestDedupe;
 
+const utf8 = { encoder: new TextEncoder(), decoder: new TextDecoder() };
+
 export interface DedupeStore {
   /** True when `messageId` was first stored at another sequence within the window. */
   isRepeat(messageId: string, seq: number): Promise<boolean>;
@@ -22,7 +24,7 @@ export async function openDedupeStore(
   return {
     async isRepeat(messageId, seq) {
       const key = encodeKey(messageId);
-      const mark = new TextEncoder().encode(String(seq));
+      const mark = utf8.encoder.encode(String(seq));
       try {
         await kv.create(key, mark);
         return false;
@@ -35,7 +37,7 @@ export async function openDedupeStore(
         await kv.put(key, mark);
         return false;
       }
-      return new TextDecoder().decode(entry.value) !== String(seq);
+      return utf8.decoder.decode(entry.value) !== String(seq);
     },
   };
 }
