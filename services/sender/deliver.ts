@@ -53,8 +53,6 @@ export const systemClock: SenderClock = { now: () => Date.now(), random: Math.ra
 
 /** Added to a deferral so that parked jobs do not all come back at the same instant. */
 const DEFER_JITTER_MS = 250;
-/** How long a job over its destination's concurrency cap may wait for a slot (isolation.ts). */
-export const DEFAULT_SLOT_WAIT_MS = 1_000;
 
 export interface DeliverDeps {
   config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
@@ -69,9 +67,6 @@ export interface DeliverDeps {
   dispatcher: Dispatcher;
   nats: NatsPublisher;
   gates: DestinationGates;
-  /** How long a job over its destination's concurrency cap waits for a slot before it is
-   * parked (default DEFAULT_SLOT_WAIT_MS). */
-  slotWaitMs?: number;
   park: ParkOptions;
   clock: SenderClock;
   /** Delay between looks for a destination that does not exist (yet). */
@@ -177,7 +172,6 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       dest,
       () => clock.now(),
       () => clock.random(),
-      deps.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS,
     );
     now = clock.now();
     if (!admission.ok) {

@@ -4,17 +4,19 @@
 // the runner's slots that other destinations need.
 //
 // One exception, for the cap alone: a job over it may wait for a slot (`admitOrWait`), when it
-// can expect one within its wait (at most `maxWaitMs`): the queue ahead of it, divided by the
+// can expect one within its wait (`SLOT_WAIT_MS`, 1 s): the queue ahead of it, divided by the
 // cap, times how long a slot is held (a moving average). A burst to a fast destination is then
 // sent as slots free up instead of being nak'd and redelivered — which, before, cost about one
 // redelivery per delivery at a few hundred events/s and added 50–300 ms to each
 // (docs/performance.md). A slow destination gets almost no waiters (a job that would wait
 // longer is parked at once), so it holds little more than its cap of the runner's slots, and
-// no job waits longer than `maxWaitMs`.
+// no job waits longer than that.
 import type { Destination } from '../../libs/bus/index.js';
 import { CircuitBreaker } from './circuit.js';
 
 export const DEFAULT_DESTINATION_CONCURRENCY = 16;
+/** How long a job over its destination's concurrency cap may wait for a slot. */
+export const SLOT_WAIT_MS = 1_000;
 /** Weight of the newest attempt in the moving average of how long a slot is held. */
 const HOLD_EWMA = 0.2;
 
@@ -33,19 +35,8 @@ interface DestinationState {
   circuit: CircuitBreaker;
 }
 
-export interface GatesOptions {
-  /** Jobs that may wait for one destination's slots at once, whatever they expect (default:
-   * unbounded; the sender passes its runner's concurrency). */
-  maxWaiting?: number;
-}
-
 export class DestinationGates {
   private readonly byId = new Map<string, DestinationState>();
-  private readonly maxWaiting: number | undefined;
-
-  constructor(opts: GatesOptions = {}) {
-    this.maxWaiting = opts.maxWaiting;
-  }
 
   private stateOf(dest: Destination, now: number): DestinationState {
     let s = this.byId.get(dest.id);
@@ -127,29 +118,25 @@ export class DestinationGates {
     dest: Destination,
     now: () => number,
     random: () => number,
-    maxWaitMs: number,
+    maxWaitMs = SLOT_WAIT_MS,
   ): Promise<Admission> {
-    const deadline = Date.now() + maxWaitMs;
+    const deadline = performance.now() + maxWaitMs;
     for (;;) {
       const admission = this.admit(dest, now(), random);
       if (admission.ok || admission.reason !== 'concurrency') return admission;
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0 || !(await this.slotFreed(dest, left))) return admission;
     }
   }
 
-  /** Waiting jobs for a destination (for tests). */
-  waiting(id: string): number {
-    return this.byId.get(id)?.waiters.length ?? 0;
-  }
-
   /**
-   * True when a release woke this waiter within `ms`. False at once when the queue is full, or
-   * when the queue ahead would take longer than `ms` to clear at the rate slots have been freed.
+   * True when a release woke this waiter within `ms`; false at once when the queue ahead would
+   * take longer than `ms` to clear at the rate slots have been freed. (No bound on the queue
+   * itself: each waiter is a runner slot, so the runner's concurrency bounds it.)
    */
   private slotFreed(dest: Destination, ms: number): Promise<boolean> {
     const s = this.byId.get(dest.id);
-    if (!s || s.waiters.length >= (this.maxWaiting ?? Infinity)) return Promise.resolve(false);
+    if (!s) return Promise.resolve(false);
     const cap = dest.concurrency ?? DEFAULT_DESTINATION_CONCURRENCY;
     if (((s.waiters.length + 1) / cap) * (s.holdMs ?? 0) > ms) return Promise.resolve(false);
     return new Promise((resolve) => {

@@ -46,7 +46,6 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       : { timeout: config.sendTimeoutMs, lookup: egress.lookup },
   });
   const decoder = new JobDecoder();
-  const concurrency = opts.concurrency ?? 64;
 
   const handler = deliverHandler(
     {
@@ -60,8 +59,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       dispatcher,
       egress,
       nats: new NatsPublisher(bus),
-      // A job waits for a slot only when it can expect one soon (isolation.ts).
-      gates: new DestinationGates({ maxWaiting: concurrency }),
+      gates: new DestinationGates(),
       park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },
       clock: opts.clock ?? systemClock,
       unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
@@ -81,7 +79,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       maxDeliver: config.maxDeliver,
       // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
       ackWaitMs: config.ackWaitMs,
-      concurrency,
+      concurrency: opts.concurrency ?? 64,
       dlqSubject: DELIVER_DLQ_SUBJECT,
       logger: log,
       metrics,

@@ -39,53 +39,63 @@ async function allSent(h: SenderHarness, jobs: DeliverJob[], timeoutMs: number):
   );
 }
 
-void t.test('concurrency cap: a slow destination never has more than its cap in flight', async (t) => {
+/** `count` jobs to a webhook destination with a concurrency cap whose sink answers after
+ * `delayMs`, all delivered; the sink's requests and the concurrency deferrals. */
+async function capped(
+  t: { teardown(fn: () => unknown): void },
+  o: { concurrency: number; delayMs: number; count: number; timeoutMs: number },
+): Promise<{ requests: RecordedRequest[]; deferrals: number }> {
   const h = await withSender(t);
-  const sink = await startHttpSink(() => ({ status: 200, delayMs: 300 }));
+  const sink = await startHttpSink(() => ({ status: 200, delayMs: o.delayMs }));
   t.teardown(() => sink.close());
-  await putDestination(h.bus, { v: 1, id: 'slow', type: 'webhook', url: sink.url, concurrency: 2 });
-  const jobs = Array.from({ length: 8 }, () => job({ destination: 'slow' }));
+  await putDestination(h.bus, {
+    v: 1,
+    id: 'capped',
+    type: 'webhook',
+    url: sink.url,
+    concurrency: o.concurrency,
+  });
+  const jobs = Array.from({ length: o.count }, () => job({ destination: 'capped' }));
   for (const j of jobs) await h.publishJob(j);
-  await allSent(h, jobs, 20_000);
-  // The sink answers 300 ms after arrival; allow a few ms for the answer to reach the sender.
-  t.equal(maxOverlap(sink.requests, 290), 2, 'at most 2 at once');
-  t.equal(sink.requests.length, 8, 'each job once');
-});
-
-async function concurrencyDeferrals(h: SenderHarness): Promise<number> {
+  await allSent(h, jobs, o.timeoutMs);
   const metric = h.metrics.registry.getSingleMetric('cairn_delivery_deferrals_total');
   const values = metric ? (await metric.get()).values : [];
-  return values.filter((v) => v.labels['reason'] === 'concurrency').reduce((n, v) => n + v.value, 0);
+  const deferrals = values
+    .filter((v) => v.labels['reason'] === 'concurrency')
+    .reduce((n, v) => n + v.value, 0);
+  return { requests: sink.requests, deferrals };
 }
 
-void t.test('a burst over the cap waits for slots as they free up: nothing is parked', async (t) => {
-  const h = await withSender(t);
-  const sink = await startHttpSink(() => ({ status: 200, delayMs: 20 }));
-  t.teardown(() => sink.close());
-  await putDestination(h.bus, { v: 1, id: 'busy', type: 'webhook', url: sink.url, concurrency: 2 });
-  const jobs = Array.from({ length: 20 }, () => job({ destination: 'busy' }));
-  for (const j of jobs) await h.publishJob(j);
-  await allSent(h, jobs, 20_000);
-  t.ok(maxOverlap(sink.requests, 15) <= 2, 'still at most 2 at once');
-  t.equal(sink.requests.length, 20, 'each job once');
-  t.equal(await concurrencyDeferrals(h), 0, "no job nak'd or parked for want of a slot");
+void t.test('concurrency cap: a slow destination never has more than its cap in flight', async (t) => {
+  const { requests } = await capped(t, { concurrency: 2, delayMs: 300, count: 8, timeoutMs: 20_000 });
+  // The sink answers 300 ms after arrival; allow a few ms for the answer to reach the sender.
+  t.equal(maxOverlap(requests, 290), 2, 'at most 2 at once');
+  t.equal(requests.length, 8, 'each job once');
 });
 
-void t.test(
-  'the wait for a slot is bounded: behind requests slower than the wait, jobs are parked',
-  async (t) => {
-    const h = await withSender(t);
-    const sink = await startHttpSink(() => ({ status: 200, delayMs: 1_500 }));
-    t.teardown(() => sink.close());
-    await putDestination(h.bus, { v: 1, id: 'slower', type: 'webhook', url: sink.url, concurrency: 1 });
-    const jobs = Array.from({ length: 3 }, () => job({ destination: 'slower' }));
-    for (const j of jobs) await h.publishJob(j);
-    await allSent(h, jobs, 30_000);
-    t.equal(maxOverlap(sink.requests, 1_450), 1, 'one at a time');
-    t.equal(sink.requests.length, 3, 'each job once');
-    t.ok((await concurrencyDeferrals(h)) >= 1, 'jobs that could not expect a slot within 1 s were parked');
-  },
-);
+void t.test('a burst over the cap waits for slots as they free up: nothing is parked', async (t) => {
+  const { requests, deferrals } = await capped(t, {
+    concurrency: 2,
+    delayMs: 20,
+    count: 20,
+    timeoutMs: 20_000,
+  });
+  t.ok(maxOverlap(requests, 15) <= 2, 'still at most 2 at once');
+  t.equal(requests.length, 20, 'each job once');
+  t.equal(deferrals, 0, "no job nak'd or parked for want of a slot");
+});
+
+void t.test('the wait for a slot is bounded: behind requests slower than it, jobs are parked', async (t) => {
+  const { requests, deferrals } = await capped(t, {
+    concurrency: 1,
+    delayMs: 1_500,
+    count: 3,
+    timeoutMs: 30_000,
+  });
+  t.equal(maxOverlap(requests, 1_450), 1, 'one at a time');
+  t.equal(requests.length, 3, 'each job once');
+  t.ok(deferrals >= 1, 'jobs that could not expect a slot within 1 s were parked');
+});
 
 void t.test('rate limit: requests/s per destination', async (t) => {
   const h = await withSender(t);
