@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/require-await */
 import t from 'tap';
 
-import { ack, startRunner, STREAMS } from '../../../libs/bus/index.js';
+import { ack, BUCKETS, startRunner, STREAMS } from '../../../libs/bus/index.js';
 import { silentLogger, waitUntil, withBus } from '../../helpers/bus.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -50,3 +50,33 @@ void t.test('a stored message survives a server restart and the runner resumes',
   await waitUntil(() => handled.includes('after'), 20_000, 'the message published after the restart');
   t.same(handled, ['before', 'after']);
 });
+
+void t.test(
+  'the lean hot path answers again after a server restart (its reply subscription comes back)',
+  async (t) => {
+    const tb = await withBus(t);
+    const kv = await tb.bus.store(BUCKETS.state);
+    await kv.put('k', bytes('before'));
+    await tb.server.restart();
+    // A request made while the client reconnects may time out; the handlers' retry covers that.
+    // What must not happen is a path that never answers again.
+    await waitUntil(
+      async () => {
+        try {
+          await tb.bus.lean.publish('match.0.event', bytes('after'), { msgID: 'lean-after', timeout: 1_000 });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      'a lean publish acked after the restart',
+    );
+    t.equal(new TextDecoder().decode((await kv.get('k'))!.value), 'before', 'a KV read through it too');
+    t.equal(
+      (await tb.bus.lean.publish('match.0.event', bytes('after'), { msgID: 'lean-after' })).duplicate,
+      true,
+    );
+    t.equal(tb.bus.lean.inFlight, 0, 'nothing left waiting');
+  },
+);
