@@ -7,6 +7,19 @@ import { silentLogger, waitUntil, withBus } from '../../helpers/bus.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** Retries `publish` (each try with a 1 s timeout) until it is acked, at most 15 s. */
+async function ackedAfterReconnect(publish: () => Promise<unknown>, what: string): Promise<void> {
+  await waitUntil(
+    () =>
+      publish().then(
+        () => true,
+        () => false,
+      ),
+    15_000,
+    what,
+  );
+}
+
 void t.test('a stored message survives a server restart and the runner resumes', async (t) => {
   const tb = await withBus(t);
   await tb.bus.js.publish('match.0.event', bytes('before'));
@@ -35,16 +48,8 @@ void t.test('a stored message survives a server restart and the runner resumes',
 
   // The same runner keeps consuming across a second restart.
   await tb.server.restart();
-  await waitUntil(
-    async () => {
-      try {
-        await tb.bus.js.publish('match.0.event', bytes('after'), { msgID: 'after-1', timeout: 1_000 });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    15_000,
+  await ackedAfterReconnect(
+    () => tb.bus.js.publish('match.0.event', bytes('after'), { msgID: 'after-1', timeout: 1_000 }),
     'publish after reconnect',
   );
   await waitUntil(() => handled.includes('after'), 20_000, 'the message published after the restart');
@@ -60,16 +65,8 @@ void t.test(
     await tb.server.restart();
     // A request made while the client reconnects may time out; the handlers' retry covers that.
     // What must not happen is a path that never answers again.
-    await waitUntil(
-      async () => {
-        try {
-          await tb.bus.lean.publish('match.0.event', bytes('after'), { msgID: 'lean-after', timeout: 1_000 });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      15_000,
+    await ackedAfterReconnect(
+      () => tb.bus.lean.publish('match.0.event', bytes('after'), { msgID: 'lean-after', timeout: 1_000 }),
       'a lean publish acked after the restart',
     );
     t.equal(new TextDecoder().decode((await kv.get('k'))!.value), 'before', 'a KV read through it too');
