@@ -16,6 +16,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Port; a random free one when omitted. */
   port?: number;
+  /** More command-line arguments (cluster routes, a config file, …). */
+  args?: string[];
 }
 
 export interface NatsServerHandle {
@@ -28,6 +30,12 @@ export interface NatsServerHandle {
   kill(): Promise<void>;
   /** Stop (gracefully if running) and start again on the same port and store dir. */
   restart(): Promise<void>;
+  /** Start again after `kill()` (no-op while running), on the same port and store dir. */
+  start(): Promise<void>;
+  /** Sends a signal without waiting (SIGSTOP / SIGCONT). */
+  signal(sig: NodeJS.Signals): void;
+  /** Whether the process is up (not killed or stopped by us). */
+  running(): boolean;
 }
 
 const NATS_BIN = process.env['CAIRN_TEST_NATS_SERVER'] ?? 'nats-server';
@@ -38,8 +46,13 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function launch(port: number, storeDir: string, jetstream: boolean): Promise<ChildProcess> {
-  const args = ['-a', '127.0.0.1', '-p', String(port)];
+async function launch(
+  port: number,
+  storeDir: string,
+  jetstream: boolean,
+  extra: string[] = [],
+): Promise<ChildProcess> {
+  const args = ['-a', '127.0.0.1', '-p', String(port), ...extra];
   if (jetstream) args.push('-js', '-sd', storeDir);
   const child = spawn(NATS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -66,7 +79,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const ownsStore = opts.storeDir === undefined;
   const storeDir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), 'cairn-nats-')));
   const port = opts.port ?? (await freePort());
-  let child: ChildProcess | undefined = await launch(port, storeDir, jetstream);
+  let child: ChildProcess | undefined = await launch(port, storeDir, jetstream, opts.args);
 
   const signal = async (sig: NodeJS.Signals): Promise<void> => {
     const current = child;
@@ -90,7 +103,17 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     },
     async restart() {
       await signal('SIGTERM');
-      child = await launch(port, storeDir, jetstream);
+      child = await launch(port, storeDir, jetstream, opts.args);
+    },
+    async start() {
+      if (child) return;
+      child = await launch(port, storeDir, jetstream, opts.args);
+    },
+    signal(sig: NodeJS.Signals) {
+      child?.kill(sig);
+    },
+    running() {
+      return child !== undefined;
     },
   };
 }
