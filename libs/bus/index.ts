@@ -30,7 +30,7 @@ export {
   STOP_NAK_DELAY_MS,
   throwBackoffMs,
 } from './runner.js';
-export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
+export type { HandlerContext, MessageKeys, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
 export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
@@ -92,6 +92,7 @@ export {
   TimerProgressSchema,
   WATERMARK_KEY,
   watermarkCodec,
+  watermarkOf,
   WatermarkSchema,
 } from './state.js';
 export type { TimerProgress, Watermark } from './state.js';
@@ -131,3 +132,11 @@ export {
   JournalRecordSchema,
   userInstancesFilter,
 } from './instances.js';
+export {
+  CLOCK_MEASURE_EVERY_MS,
+  measureServerOffset,
+  startServerClock,
+  type ClockMeasurement,
+  type ServerClock,
+  type ServerClockOptions,
+} from './server-clock.js';

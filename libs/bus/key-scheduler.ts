@@ -1,74 +1,117 @@
 // Per-key serialization with bounded concurrency: items with the same key run one at a time in
-// arrival order; different keys run concurrently up to a limit. A key can be blocked on one
-// item (a message waiting for its delayed redelivery) so later items wait behind it.
+// arrival order; different keys run concurrently up to a limit. An item may hold several keys (an
+// alias event, which links two users): it runs once it heads the queue of each, and everything
+// behind it on any of them waits for it. Arrival order is one total order, so no two items can
+// wait for each other. A key can be blocked on one item (a message waiting for its delayed
+// redelivery) so later items wait behind it; `release` gives up on a redelivery that cannot come.
+
+interface Entry<T> {
+  id: number;
+  item: T;
+  keys: readonly string[];
+}
 
 interface KeyQueue<T> {
-  items: { id: number; item: T }[];
+  items: Entry<T>[];
   running: boolean;
-  /** The key sits in the ready list. */
-  scheduled: boolean;
   /** The id of the item this key waits for before anything else runs. */
   blockedBy?: number;
 }
 
 export class KeyScheduler<T> {
   readonly #queues = new Map<string, KeyQueue<T>>();
-  readonly #ready: string[] = [];
-  readonly #ids = new Set<number>();
+  readonly #ready: Entry<T>[] = [];
+  readonly #queued = new Set<Entry<T>>();
+  /** Items queued or running, by id. */
+  readonly #entries = new Map<number, Entry<T>>();
+  /** The keys of each item some keys are blocked on. */
+  readonly #blocked = new Map<number, readonly string[]>();
   #running = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly concurrency: number,
-    private readonly run: (item: T, key: string) => Promise<void>,
+    private readonly run: (item: T, keys: readonly string[]) => Promise<void>,
   ) {}
 
   /** True when an item with this id is queued or running (a duplicate delivery). */
   has(id: number): boolean {
-    return this.#ids.has(id);
+    return this.#entries.has(id);
+  }
+
+  /** The keys an awaited redelivery goes back to (those it held when it was blocked). */
+  blockedKeys(id: number): readonly string[] | undefined {
+    return this.#blocked.get(id);
   }
 
   get running(): number {
     return this.#running;
   }
 
-  push(key: string, id: number, item: T): void {
-    this.#ids.add(id);
-    let q = this.#queues.get(key);
-    if (!q) {
-      q = { items: [], running: false, scheduled: false };
-      this.#queues.set(key, q);
+  push(keys: string | readonly string[], id: number, item: T): void {
+    const awaited = this.#blocked.get(id);
+    const entry: Entry<T> = {
+      id,
+      item,
+      keys: awaited ?? (typeof keys === 'string' ? [keys] : [...new Set(keys)]),
+    };
+    this.#entries.set(id, entry);
+    this.#blocked.delete(id);
+    for (const key of entry.keys) {
+      const q = this.#queue(key);
+      if (q.blockedBy === id) {
+        // The awaited redelivery: it goes first, then the key flows again.
+        q.items.unshift(entry);
+        delete q.blockedBy;
+      } else {
+        q.items.push(entry);
+      }
     }
-    if (q.blockedBy === id) {
-      // The awaited redelivery: it goes first, then the key flows again.
-      q.items.unshift({ id, item });
-      delete q.blockedBy;
-    } else {
-      q.items.push({ id, item });
-    }
-    this.#schedule(key, q);
+    for (const key of entry.keys) this.#check(this.#queues.get(key)!.items[0]);
     this.#pump();
   }
 
-  /** Hold the key's later items until the item `id` is pushed again. Call from within `run`. */
-  block(key: string, id: number): void {
-    const q = this.#queues.get(key);
-    if (q) q.blockedBy = id;
+  /** Hold the later items of every key of item `id` until it is pushed again. Call from within
+   * `run`. */
+  block(id: number): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#blocked.set(id, entry.keys);
+    for (const key of entry.keys) this.#queue(key).blockedBy = id;
+  }
+
+  /** Stop waiting for the redelivery of `id` (it can no longer come): its keys flow again. */
+  release(id: number): boolean {
+    const keys = this.#blocked.get(id);
+    if (!keys) return false;
+    this.#blocked.delete(id);
+    for (const key of keys) {
+      const q = this.#queues.get(key);
+      if (q?.blockedBy !== id) continue;
+      delete q.blockedBy;
+      this.#settle(key, q);
+    }
+    this.#pump();
+    return true;
   }
 
   /** Removes and returns every queued (not running) item, and forgets all blocks. */
   drain(): T[] {
     const out: T[] = [];
+    const seen = new Set<Entry<T>>();
     for (const q of this.#queues.values()) {
-      for (const { id, item } of q.items) {
-        this.#ids.delete(id);
-        out.push(item);
+      for (const entry of q.items) {
+        if (seen.has(entry)) continue;
+        seen.add(entry);
+        this.#entries.delete(entry.id);
+        out.push(entry.item);
       }
       q.items = [];
-      q.scheduled = false;
       delete q.blockedBy;
     }
+    this.#blocked.clear();
     this.#ready.length = 0;
+    this.#queued.clear();
     return out;
   }
 
@@ -78,40 +121,61 @@ export class KeyScheduler<T> {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #schedule(key: string, q: KeyQueue<T>): void {
-    if (q.running || q.scheduled || q.blockedBy !== undefined || q.items.length === 0) return;
-    q.scheduled = true;
-    this.#ready.push(key);
+  #queue(key: string): KeyQueue<T> {
+    let q = this.#queues.get(key);
+    if (!q) {
+      q = { items: [], running: false };
+      this.#queues.set(key, q);
+    }
+    return q;
+  }
+
+  /** Queues `entry` to run when it heads every one of its keys and none is busy or blocked. */
+  #check(entry: Entry<T> | undefined): void {
+    if (!entry || this.#queued.has(entry)) return;
+    for (const key of entry.keys) {
+      const q = this.#queues.get(key);
+      if (!q || q.running || q.blockedBy !== undefined || q.items[0] !== entry) return;
+    }
+    this.#queued.add(entry);
+    this.#ready.push(entry);
   }
 
   #pump(): void {
     while (this.#running < this.concurrency && this.#ready.length > 0) {
-      const key = this.#ready.shift()!;
-      const q = this.#queues.get(key);
-      if (!q) continue;
-      q.scheduled = false;
-      if (q.running || q.blockedBy !== undefined) continue;
-      const next = q.items.shift();
-      if (!next) continue;
-      q.running = true;
+      const entry = this.#ready.shift()!;
+      this.#queued.delete(entry);
+      for (const key of entry.keys) {
+        const q = this.#queues.get(key)!;
+        q.items.shift();
+        q.running = true;
+      }
       this.#running++;
-      void this.run(next.item, key)
+      void this.run(entry.item, entry.keys)
         .catch(() => undefined)
-        .finally(() => this.#done(key, q, next.id));
+        .finally(() => this.#done(entry));
     }
   }
 
-  #done(key: string, q: KeyQueue<T>, id: number): void {
-    this.#ids.delete(id);
-    q.running = false;
+  #done(entry: Entry<T>): void {
+    this.#entries.delete(entry.id);
     this.#running--;
-    if (q.items.length === 0 && q.blockedBy === undefined) this.#queues.delete(key);
-    else this.#schedule(key, q);
+    for (const key of entry.keys) {
+      const q = this.#queues.get(key)!;
+      q.running = false;
+      this.#settle(key, q);
+    }
     this.#pump();
     if (this.#running === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** Forgets an empty key, or looks at its next item. */
+  #settle(key: string, q: KeyQueue<T>): void {
+    if (q.items.length === 0 && !q.running && q.blockedBy === undefined) this.#queues.delete(key);
+    else if (!q.running) this.#check(q.items[0]);
   }
 }

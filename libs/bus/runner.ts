@@ -39,7 +39,16 @@ export interface RunnerOptions {
   subjects: string[];
   /** Durable name of a subject's consumer; default `${stage}-p${n}` from its first numeric token. */
   durableName?: (subject: string) => string;
-  keyOf(msg: JsMsg): string;
+  /**
+   * The serialization key(s) of a message: messages sharing a key run one at a time in arrival
+   * order. A message with several keys waits for (and holds back) each. May be asynchronous (a
+   * lookup): messages still enter the scheduler in arrival order. Not asked again for the
+   * redelivery of a retried message, which keeps the keys it had.
+   */
+  keyOf(msg: JsMsg): MessageKeys | Promise<MessageKeys>;
+  /** The runner is done with a message for good: acked, moved to the DLQ, or gone from the
+   * stream while its key waited for its redelivery. Not called for a retry or a nak on stop. */
+  onSettled?(seq: number): void;
   handler(msg: JsMsg, ctx: HandlerContext): Promise<Outcome>;
   /** Deliveries before a message goes to the DLQ with reason `max_deliver`. */
   maxDeliver: number;
@@ -52,9 +61,14 @@ export interface RunnerOptions {
   maxAckPending?: number;
 }
 
+export type MessageKeys = string | readonly string[];
+
 export interface Runner {
   ready: Promise<void>;
   isReady(): boolean;
+  /** True while a consumer holds new messages back until an earlier session's come back (and
+   * before the consumers are bound): messages are in flight that this runner has not seen. */
+  isRecovering(): boolean;
   /** Stop pulling, let in-flight work finish within `graceMs`, nak what never started. */
   stop(graceMs: number): Promise<void>;
 }
@@ -100,6 +114,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     // Ack, not term: on 2.9 a term'd message stays in a work-queue stream forever, and the DLQ
     // record is now the durable trace of it.
     msg.ack();
+    opts.onSettled?.(msg.seq);
     opts.metrics?.dlq.inc({ stage, reason });
     log.warn(
       { seq: msg.seq, subject: msg.subject, reason, detail, deliveryCount: msg.info.deliveryCount },
@@ -107,7 +122,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     );
   };
 
-  const handleOne = async (msg: JsMsg, key: string): Promise<void> => {
+  const handleOne = async (msg: JsMsg): Promise<void> => {
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > opts.maxDeliver) {
       count('max_deliver');
@@ -137,13 +152,17 @@ export function startRunner(opts: RunnerOptions): Runner {
     if (outcome.kind === 'ack') {
       msg.ack();
       count('ack');
+      opts.onSettled?.(msg.seq);
     } else if (outcome.kind === 'retry') {
       if (deliveryCount >= opts.maxDeliver) {
         count('max_deliver');
         return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`);
       }
-      // Later messages of this key wait for the redelivery: per-key order (DESIGN.md §5.2).
-      if (!stopping) scheduler.block(key, msg.seq);
+      // Later messages of its keys wait for the redelivery: per-key order (DESIGN.md §5.2).
+      if (!stopping) {
+        scheduler.block(msg.seq);
+        awaitRedelivery(msg.seq, outcome.delayMs);
+      }
       msg.nak(outcome.delayMs);
       count('retry');
     } else {
@@ -152,13 +171,61 @@ export function startRunner(opts: RunnerOptions): Runner {
     }
   };
 
-  const scheduler = new KeyScheduler<JsMsg>(opts.concurrency, async (msg, key) => {
+  const scheduler = new KeyScheduler<JsMsg>(opts.concurrency, async (msg) => {
     try {
-      await handleOne(msg, key);
+      await handleOne(msg);
     } finally {
       tracked.delete(msg.seq);
     }
   });
+
+  // A blocked key waits for a redelivery that cannot come when the message left the stream
+  // meanwhile (purged, deleted, aged out): once it is overdue, look, and let the key go if so.
+  const redeliveryChecks = new Map<number, NodeJS.Timeout>();
+  const awaitRedelivery = (seq: number, delayMs: number): void => {
+    const check = async (): Promise<void> => {
+      redeliveryChecks.delete(seq);
+      if (stopping || !scheduler.blockedKeys(seq)) return;
+      let gone = false;
+      try {
+        gone = (await bus.jsm.streams.getMessage(stream, { seq })) === null;
+      } catch (err) {
+        log.warn({ err, seq }, 'cannot tell whether an overdue redelivery is still stored');
+      }
+      if (stopping || !scheduler.blockedKeys(seq)) return;
+      if (gone) {
+        scheduler.release(seq);
+        count('gone');
+        log.warn({ seq }, 'message left the stream before its redelivery; its keys go on');
+        opts.onSettled?.(seq);
+        return;
+      }
+      schedule(opts.ackWaitMs);
+    };
+    const schedule = (ms: number): void => {
+      const timer = setTimeout(() => void check(), ms);
+      timer.unref();
+      redeliveryChecks.set(seq, timer);
+    };
+    clearTimeout(redeliveryChecks.get(seq));
+    schedule(delayMs + opts.ackWaitMs);
+  };
+
+  // Keys may come from a lookup: messages wait here, in arrival order, until theirs are known.
+  const keying: { msg: JsMsg; keys?: MessageKeys; error?: unknown }[] = [];
+  const enter = (msg: JsMsg, keys: MessageKeys): void => {
+    tracked.set(msg.seq, { msg, touched: Date.now() });
+    scheduler.push(keys, msg.seq, msg);
+  };
+  const flushKeyed = (): void => {
+    while (keying.length > 0 && (keying[0]!.keys !== undefined || keying[0]!.error !== undefined)) {
+      const k = keying.shift()!;
+      tracked.delete(k.msg.seq);
+      if (stopping) k.msg.nak(STOP_NAK_DELAY_MS);
+      else if (k.keys !== undefined) enter(k.msg, k.keys);
+      else void toDlq(k.msg, 'bad_key', (k.error as Error).message);
+    }
+  };
 
   const onMessage = (msg: JsMsg): void => {
     if (stopping) {
@@ -166,16 +233,39 @@ export function startRunner(opts: RunnerOptions): Runner {
       return;
     }
     // A redelivery of a message we still hold (ack wait passed): the held copy answers for it.
-    if (scheduler.has(msg.seq)) return;
-    let key: string;
+    if (scheduler.has(msg.seq) || keying.some((k) => k.msg.seq === msg.seq)) return;
+    // The awaited redelivery of a retried message keeps its keys and goes first.
+    const awaited = scheduler.blockedKeys(msg.seq);
+    if (awaited) {
+      clearTimeout(redeliveryChecks.get(msg.seq));
+      redeliveryChecks.delete(msg.seq);
+      enter(msg, awaited);
+      return;
+    }
+    let keys: MessageKeys | Promise<MessageKeys>;
     try {
-      key = opts.keyOf(msg);
+      keys = opts.keyOf(msg);
     } catch (err) {
       void toDlq(msg, 'bad_key', (err as Error).message);
       return;
     }
+    if (!(keys instanceof Promise) && keying.length === 0) {
+      enter(msg, keys);
+      return;
+    }
+    const entry: (typeof keying)[number] = { msg };
+    keying.push(entry);
     tracked.set(msg.seq, { msg, touched: Date.now() });
-    scheduler.push(key, msg.seq, msg);
+    void Promise.resolve(keys).then(
+      (k) => {
+        entry.keys = k;
+        flushKeyed();
+      },
+      (err: unknown) => {
+        entry.error = err;
+        flushKeyed();
+      },
+    );
   };
 
   // Messages waiting behind their key (or in a slow handler) must not hit ack wait.
@@ -270,11 +360,15 @@ export function startRunner(opts: RunnerOptions): Runner {
   return {
     ready: readyPromise,
     isReady: () => ready,
+    isRecovering: () => !ready || gates.some((g) => !g.isOpen),
     async stop(graceMs) {
       stopping = true;
       ready = false;
       await Promise.all(subscriptions.map((s) => s.close().catch(() => undefined)));
       for (const gate of gates) for (const msg of gate.close()) msg.nak(STOP_NAK_DELAY_MS);
+      for (const timer of redeliveryChecks.values()) clearTimeout(timer);
+      redeliveryChecks.clear();
+      // Keys still being looked up: naked when their lookup ends (flushKeyed).
       // Nak what never started, in arrival order, so that another replica can take it.
       for (const msg of scheduler.drain()) {
         tracked.delete(msg.seq);

@@ -9,9 +9,20 @@ import { BUCKETS } from './topology.js';
 export const WATERMARK_KEY = 'watermark';
 export const timerProgressKey = (p: number): string => `timer.${p}`;
 
-/** The receive time (epoch ms) up to which ingest has routed every event. */
-export const WatermarkSchema = z.object({ v: z.literal(1), at: z.number() });
+/**
+ * The receive time (epoch ms, the NATS server's clock) up to which ingest has routed every event:
+ * `at` for all partitions (v1), and since v2 `partitions[p]` for partition p, held back only by
+ * the events that can still be routed to p. `at` is the lowest of them, for readers of v1.
+ */
+export const WatermarkSchema = z.union([
+  z.object({ v: z.literal(1), at: z.number() }),
+  z.object({ v: z.literal(2), at: z.number(), partitions: z.array(z.number()) }),
+]);
 export type Watermark = z.output<typeof WatermarkSchema>;
+
+/** Partition p's watermark in a stored value. */
+export const watermarkOf = (w: Watermark, p: number): number =>
+  w.v === 2 ? (w.partitions[p] ?? w.at) : w.at;
 
 /** The last bucket of partition p whose timers have all fired (and which has been purged). */
 export const TimerProgressSchema = z.object({ v: z.literal(1), bucket: z.number().int() });
@@ -27,10 +38,12 @@ function jsonCodec<T>(schema: z.ZodType<T>): ValueCodec<T> {
 export const watermarkCodec: ValueCodec<Watermark> = jsonCodec(WatermarkSchema);
 export const timerProgressCodec: ValueCodec<TimerProgress> = jsonCodec(TimerProgressSchema);
 
-/** The current watermark (epoch ms), or undefined when ingest has never written one. */
-export async function readWatermark(bus: Bus): Promise<number | undefined> {
+/** The current watermark (epoch ms) of partition p, or of every partition (the lowest) without
+ * one; undefined when ingest has never written one. */
+export async function readWatermark(bus: Bus, partition?: number): Promise<number | undefined> {
   const kv = await bus.kv(BUCKETS.state);
   const entry = await kv.get(WATERMARK_KEY);
   if (!entry || entry.operation !== 'PUT') return undefined;
-  return watermarkCodec.decode(entry.value).at;
+  const w = watermarkCodec.decode(entry.value);
+  return partition === undefined ? w.at : watermarkOf(w, partition);
 }

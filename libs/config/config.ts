@@ -35,6 +35,8 @@ export interface Config {
   maxDeliver: number;
   /** Consumer ack wait: redelivery after a crash. */
   ackWaitMs: number;
+  /** The offset from the NATS server's clock above which a host is reported as skewed. */
+  maxClockSkewMs: number;
   eventsMaxAgeMs: number;
   dedupeWindowMs: number;
   idempotencyWindowMs: number;
@@ -256,6 +258,14 @@ export const SETTINGS: readonly Setting[] = [
     schema: duration(1_000, 3_600_000),
   },
   {
+    variable: 'CAIRN_MAX_CLOCK_SKEW',
+    default: '1s',
+    description:
+      "How far a host's clock may be off the NATS server's (whose clock stamps receive times) before ingest and the timer log an error and set `cairn_clock_skew_exceeded`. They measure the offset at start and every 30 s and correct for it, so timers stay on time either way; a clock that far off tends to step, and a step is corrected only at the next measurement.",
+    hint: 'use a duration from 10ms to 1h, e.g. 1s',
+    schema: duration(10, 3_600_000),
+  },
+  {
     variable: 'CAIRN_EVENTS_MAX_AGE',
     default: '7d',
     description: 'Retention of stream EVENTS (the replay log).',
@@ -361,6 +371,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: v('CAIRN_SHUTDOWN_GRACE'),
     maxDeliver: v('CAIRN_MAX_DELIVER'),
     ackWaitMs: v('CAIRN_ACK_WAIT'),
+    maxClockSkewMs: v('CAIRN_MAX_CLOCK_SKEW'),
     eventsMaxAgeMs: v('CAIRN_EVENTS_MAX_AGE'),
     dedupeWindowMs: v('CAIRN_DEDUPE_WINDOW'),
     idempotencyWindowMs: v('CAIRN_IDEMPOTENCY_WINDOW'),

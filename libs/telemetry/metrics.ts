@@ -1,6 +1,6 @@
 // The shared metric objects, defined in one place so every service uses the same names.
 // Labels never carry user ids (STYLE.md rule 12): only stages, journeys, destinations, outcomes.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Event-to-destination latency buckets (s); 300 s is Segment's target (DESIGN.md §5.7). */
 export const DELIVERY_LATENCY_BUCKETS = [
@@ -22,6 +22,10 @@ export interface Metrics {
   deliveryEventLatency: Histogram<'journey' | 'destination'>;
   timerLateness: Histogram;
   timersFired: Counter;
+  /** The NATS server's clock minus this host's (libs/bus server-clock.ts). */
+  clockOffset: Gauge;
+  /** 1 while the measured offset exceeds CAIRN_MAX_CLOCK_SKEW. */
+  clockSkewExceeded: Gauge;
 }
 
 export interface MetricsOptions {
@@ -100,5 +104,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       registers,
     }),
     timersFired: new Counter({ name: 'cairn_timers_fired_total', help: 'Timers fired', registers }),
+    clockOffset: new Gauge({
+      name: 'cairn_clock_offset_seconds',
+      help: "The NATS server's clock minus this host's clock, as last measured",
+      registers,
+    }),
+    clockSkewExceeded: new Gauge({
+      name: 'cairn_clock_skew_exceeded',
+      help: 'Whether the measured clock offset exceeds CAIRN_MAX_CLOCK_SKEW (1) or not (0)',
+      registers,
+    }),
   };
 }

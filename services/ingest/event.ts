@@ -25,6 +25,7 @@ import {
   traitsForProfile,
   type ComputedAudience,
   type JsonResult,
+  type NormalizeResult,
 } from '../../libs/events/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 import type { DedupeStore } from './dedupe.js';
@@ -34,9 +35,10 @@ import { applyProfileAudience, linkAlias, mergeProfileTraits, resolveUserKey } f
 /** The receive time of a message: its JetStream timestamp, in epoch ms. */
 export const receivedAtOf = (msg: JsMsg): number => Math.floor(msg.info.timestampNanos / 1e6);
 
-/** Parses each message once: keyOf needs the user, the handler needs the event. */
+/** Parses and normalizes each message once: keyOf needs the user, the handler the event. */
 export class EventParser {
   private readonly parsed = new WeakMap<JsMsg, JsonResult>();
+  private readonly normalized = new WeakMap<JsMsg, NormalizeResult>();
 
   of(msg: JsMsg): JsonResult {
     let r = this.parsed.get(msg);
@@ -47,25 +49,34 @@ export class EventParser {
     return r;
   }
 
-  /** A cheap guess of the user key (userId ?? anonymousId), so that one user's events run in
-   * order; an unusable body is keyed by its subject. An alias is keyed by its previousId: the
-   * events of that id that follow it in the stream are resolved only once it is applied. */
-  keyOf(msg: JsMsg): string {
-    const r = this.of(msg);
-    if (r.ok && typeof r.value === 'object' && r.value !== null) {
-      const v = r.value as { userId?: unknown; anonymousId?: unknown; previousId?: unknown; type?: unknown };
-      const isAlias = v.type === 'alias' || (v.type === undefined && msg.subject === 'events.alias');
-      if (isAlias && typeof v.previousId === 'string' && v.previousId) return `u:${v.previousId}`;
-      const key = typeof v.userId === 'string' && v.userId ? v.userId : v.anonymousId;
-      if (typeof key === 'string' && key) return `u:${key}`;
+  /** The normalized event, or why it is refused (undefined: the body is not JSON). */
+  eventOf(msg: JsMsg): NormalizeResult | undefined {
+    let r = this.normalized.get(msg);
+    if (!r) {
+      const parsed = this.of(msg);
+      if (!parsed.ok) return undefined;
+      const last = msg.subject.split('.').pop();
+      // Deterministic, so that a redelivery routes the same id (and JetStream drops the repeat).
+      const generatedId = `evt-${msg.seq}`;
+      r = normalizeEvent(parsed.value, {
+        receivedAt: receivedAtOf(msg),
+        ...(isEventType(last) ? { typeHint: last } : {}),
+        sizeBytes: msg.data.byteLength,
+        generateId: () => generatedId,
+      });
+      this.normalized.set(msg, r);
     }
-    return `s:${msg.subject}`;
+    return r;
   }
 
   forget(msg: JsMsg): void {
     this.parsed.delete(msg);
+    this.normalized.delete(msg);
   }
 }
+
+/** Whether the event carries its own messageId (not the one made from its stream sequence). */
+const ownMessageId = (msg: JsMsg, messageId: string): boolean => messageId !== `evt-${msg.seq}`;
 
 export interface EventHandlerDeps {
   bus: Bus;
@@ -78,32 +89,27 @@ export interface EventHandlerDeps {
   /** Computed audiences, evaluated on every identify. */
   audiences?: readonly ComputedAudience[];
   ingestMetrics?: Pick<IngestMetrics, 'duplicates' | 'identity'>;
+  /** The canonical user resolved when the message arrived (identity-order.ts), if known. */
+  canonicalOf?: (seq: number) => string | undefined;
 }
 
 export function eventHandler(deps: EventHandlerDeps) {
-  const { bus, config, metrics, profiles, parser, dedupe, audiences = [], ingestMetrics } = deps;
+  const { bus, config, metrics, profiles, parser, dedupe, audiences = [], ingestMetrics, canonicalOf } = deps;
   return async (msg: JsMsg, ctx: HandlerContext): Promise<Outcome> => {
     const parsed = parser.of(msg);
     if (!parsed.ok) return terminal(parsed.error.code, parsed.error.reason);
-    const last = msg.subject.split('.').pop();
-    const receivedAt = receivedAtOf(msg);
-    // Deterministic, so that a redelivery routes the same id (and JetStream drops the repeat).
-    const generatedId = `evt-${msg.seq}`;
-    const result = normalizeEvent(parsed.value, {
-      receivedAt,
-      ...(isEventType(last) ? { typeHint: last } : {}),
-      sizeBytes: msg.data.byteLength,
-      generateId: () => generatedId,
-    });
+    const result = parser.eventOf(msg)!;
     if (!result.ok) return terminal(result.error.code, result.error.reason);
     let event = result.event;
 
     // The dedupe check and the alias lookup are independent: one round trip, not two. (A
     // redelivery finds its own dedupe record, so marking before a failed lookup is harmless.)
+    // Identity: an alias record sends the event to its canonical user (profile, partition,
+    // instances); resolved on arrival, in stream order, unless this is a redelivery.
+    const known = canonicalOf?.(msg.seq);
     const [repeat, canonical] = await Promise.all([
-      dedupe && event.messageId !== generatedId ? dedupe.isRepeat(event.messageId, msg.seq) : false,
-      // Identity: an alias record sends the event to its canonical user (profile, partition, instances).
-      resolveUserKey(profiles, event.userKey),
+      dedupe && ownMessageId(msg, event.messageId) ? dedupe.isRepeat(event.messageId, msg.seq) : false,
+      known ?? resolveUserKey(profiles, event.userKey),
     ]);
     if (repeat) {
       ingestMetrics?.duplicates.inc();

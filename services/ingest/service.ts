@@ -4,14 +4,25 @@
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
 import { readFile } from 'node:fs/promises';
 
+import type { JsMsg } from '@nats-io/jetstream';
+
 import { parse as parseYaml } from 'yaml';
 
-import { BUCKETS, startRunnerReady, STREAMS, subjects } from '../../libs/bus/index.js';
-import { parseAudienceDefinitions, type ComputedAudience } from '../../libs/events/index.js';
+import {
+  BUCKETS,
+  partitionOf,
+  startRunnerReady,
+  startServerClock,
+  STREAMS,
+  subjects,
+  type MessageKeys,
+} from '../../libs/bus/index.js';
+import { aliasTarget, parseAudienceDefinitions, type ComputedAudience } from '../../libs/events/index.js';
 import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
 import { openDedupeStore } from './dedupe.js';
 import { eventHandler, EventParser, receivedAtOf } from './event.js';
 import { startHttpApi, type HttpApi } from './http.js';
+import { IdentityOrder, userKeyOf } from './identity-order.js';
 import { ingestMetrics } from './metrics.js';
 import { RoutingTracker, startWatermarkPublisher } from './watermark.js';
 
@@ -30,6 +41,8 @@ export interface IngestOptions {
   /** Serve the HTTP Tracking API on CAIRN_HTTP_PORT (the ingest process and `cairn up` do; tests
    * that only need the NATS side leave it off), or on the given port. */
   http?: boolean | { port: number };
+  /** This host's clock (default Date.now): tests inject a skewed one. */
+  now?: () => number;
 }
 
 /** The computed audiences of CAIRN_AUDIENCES_FILE (YAML or JSON); none when unset. */
@@ -53,7 +66,8 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
   const log = ctx.logger.child({ service: INGEST_STAGE });
   const profiles = await bus.store(BUCKETS.profiles);
   const parser = new EventParser();
-  const tracker = new RoutingTracker();
+  const tracker = new RoutingTracker(config.partitions);
+  const identity = new IdentityOrder(profiles);
   const audiences = await loadAudiences(config.audiencesFile);
   const dedupe = await openDedupeStore(bus, { windowMs: config.ingestDedupeWindowMs });
   const own = ingestMetrics(metrics.registry);
@@ -65,8 +79,31 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     parser,
     audiences,
     ingestMetrics: own,
+    canonicalOf: (seq) => identity.canonicalOf(seq),
     ...(dedupe ? { dedupe } : {}),
   });
+
+  // Serialized by canonical user, resolved on arrival in stream order (identity-order.ts); an
+  // event holds back the watermark of its canonical user's partition only, once that is known.
+  const keyOf = (msg: JsMsg): MessageKeys | Promise<MessageKeys> => {
+    // The runner sends a message past its budget to the DLQ without calling the handler.
+    if (msg.info.deliveryCount <= config.maxDeliver) tracker.begin(msg.seq, receivedAtOf(msg));
+    const result = parser.eventOf(msg);
+    if (!result?.ok) return `s:${msg.subject}`;
+    const event = result.event;
+    const alias = aliasTarget(event);
+    return identity.resolve(msg.seq, event.userKey, alias).then(
+      ({ keys, canonical }) => {
+        tracker.route(msg.seq, partitionOf(canonical, config.partitions));
+        return keys;
+      },
+      (err: unknown) => {
+        // Its partition stays unknown (it holds every one back); the handler resolves again.
+        log.warn({ err, seq: msg.seq }, 'identity lookup on arrival failed; keyed by the ids it carries');
+        return alias ? [userKeyOf(alias.from), userKeyOf(alias.to)] : userKeyOf(event.userKey);
+      },
+    );
+  };
 
   const runner = await startRunnerReady({
     bus,
@@ -74,23 +111,16 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     stage: INGEST_STAGE,
     subjects: [INGEST_SUBJECT],
     durableName: () => INGEST_DURABLE,
-    keyOf: (msg) => {
-      // The runner sends a message past its budget to the DLQ without calling the handler.
-      if (msg.info.deliveryCount <= config.maxDeliver) tracker.begin(msg.seq, receivedAtOf(msg));
-      return parser.keyOf(msg);
+    keyOf,
+    // Routed, dead-lettered, or gone from EVENTS while its redelivery was awaited.
+    onSettled: (seq) => {
+      tracker.end(seq);
+      identity.settle(seq);
     },
     handler: async (msg, hctx) => {
-      let done = true;
       try {
-        const outcome = await handle(msg, hctx);
-        // A retried event is still unrouted, unless this was its last delivery (-> DLQ).
-        if (outcome.kind === 'retry' && hctx.deliveryCount < config.maxDeliver) done = false;
-        return outcome;
-      } catch (err) {
-        if (hctx.deliveryCount < config.maxDeliver) done = false;
-        throw err;
+        return await handle(msg, hctx);
       } finally {
-        if (done) tracker.end(msg.seq);
         parser.forget(msg);
       }
     },
@@ -101,10 +131,19 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     logger: log,
     metrics,
   });
+  const clock = await startServerClock({
+    bus,
+    ...(opts.now ? { localNow: opts.now } : {}),
+    maxSkewMs: config.maxClockSkewMs,
+    log,
+    metrics,
+  });
   const watermark = await startWatermarkPublisher({
     bus,
     tracker,
     durableName: INGEST_DURABLE,
+    recovering: () => runner.isRecovering(),
+    now: () => clock.now(),
     log,
     ...(opts.watermarkIntervalMs !== undefined ? { intervalMs: opts.watermarkIntervalMs } : {}),
   });
@@ -123,6 +162,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
       });
     } catch (err) {
       await watermark.stop();
+      clock.stop();
       await runner.stop(0);
       const port = opts.http === true ? config.httpPort : opts.http.port;
       throw new Error(
@@ -145,6 +185,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
         await http?.close();
         // Then the watermark: it must not advance past events naked back on stop.
         await watermark.stop();
+        clock.stop();
         await runner.stop(graceMs);
         log.info('ingest stopped');
       })();

@@ -1,32 +1,49 @@
-// Ingest's watermark (DESIGN.md §2): the receive time up to which every event has been routed to
-// its partition. The timer service fires a timer only once the watermark has passed its instant,
-// so an event received before a deadline is applied before the timeout.
+// Ingest's watermark (DESIGN.md §2): per partition, the receive time up to which every event that
+// can be routed to that partition has been routed. The timer service fires a timer of partition p
+// only once p's watermark has passed its instant, so an event received before a deadline is
+// applied before the timeout. An event in flight holds back only its own partition once its
+// canonical user is known (every partition until then), and only until the runner is done with
+// it: routed, dead-lettered at the end of its delivery budget, or gone from EVENTS.
 import { BUCKETS, STREAMS, WATERMARK_KEY, watermarkCodec, type Bus } from '../../libs/bus/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
 
-/** How far behind the clock an idle watermark stays: covers an event already stored in EVENTS
- * whose delivery the consumer info we just read could not show yet. */
+/** How far behind the (server) clock an idle watermark stays: covers an event already stored in
+ * EVENTS whose delivery the consumer info we just read could not show yet. */
 export const IDLE_MARGIN_MS = 50;
 export const WATERMARK_INTERVAL_MS = 100;
 
-/** Tracks the messages between arrival and routing. Not shared across replicas: one ingest
- * replica per durable consumer (see README). */
+interface InFlight {
+  receivedAt: number;
+  /** The partition it is routed to; undefined until its canonical user is known. */
+  partition?: number;
+}
+
+/** Tracks the messages between arrival and the runner's last word on them. Not shared across
+ * replicas: one ingest replica per durable consumer (see README). */
 export class RoutingTracker {
-  private readonly inFlight = new Map<number, number>();
-  private lastRouted: number | undefined;
-  private published: number | undefined;
+  private readonly inFlight = new Map<number, InFlight>();
+  /** The latest receive time of a message that arrived: every message not delivered yet was
+   * received at or after it (stream order). */
+  private frontier: number | undefined;
+  private published: number[] | undefined;
+
+  constructor(private readonly partitions: number) {}
 
   /** A message arrived (its stream sequence and receive time). */
   begin(seq: number, receivedAt: number): void {
-    if (!this.inFlight.has(seq)) this.inFlight.set(seq, receivedAt);
+    if (!this.inFlight.has(seq)) this.inFlight.set(seq, { receivedAt });
+    if (this.frontier === undefined || receivedAt > this.frontier) this.frontier = receivedAt;
   }
 
-  /** The message is routed (or gone to the DLQ): it no longer holds the watermark back. */
+  /** Its canonical user is known: from now on it holds back this partition only. */
+  route(seq: number, partition: number): void {
+    const m = this.inFlight.get(seq);
+    if (m) m.partition = partition;
+  }
+
+  /** Routed, dead-lettered or gone: it no longer holds any watermark back. */
   end(seq: number): void {
-    const receivedAt = this.inFlight.get(seq);
-    if (receivedAt === undefined) return;
     this.inFlight.delete(seq);
-    if (this.lastRouted === undefined || receivedAt > this.lastRouted) this.lastRouted = receivedAt;
   }
 
   get size(): number {
@@ -34,22 +51,22 @@ export class RoutingTracker {
   }
 
   /**
-   * The watermark now. `idleAt` is the clock reading to use when nothing is in flight and the
-   * consumer has nothing pending, or undefined when it has. Never moves backwards.
+   * The watermark of each partition now. `idleAt` is the (server) clock reading to use when every
+   * stored event has been delivered to this process, or undefined when some may not have been.
+   * Never moves backwards.
    */
-  compute(idleAt: number | undefined): number | undefined {
-    let at: number | undefined;
-    if (this.inFlight.size > 0) {
-      let min = Infinity;
-      for (const r of this.inFlight.values()) if (r < min) min = r;
-      at = min - 1;
-    } else if (idleAt !== undefined) {
-      at = idleAt;
-    } else {
-      at = this.lastRouted;
+  compute(idleAt: number | undefined): number[] | undefined {
+    const base = idleAt ?? this.frontier;
+    if (base === undefined) return this.published;
+    const at = new Array<number>(this.partitions).fill(base);
+    for (const m of this.inFlight.values()) {
+      const held = m.receivedAt - 1;
+      if (m.partition === undefined) {
+        for (let p = 0; p < at.length; p++) if (held < at[p]!) at[p] = held;
+      } else if (m.partition < at.length && held < at[m.partition]!) at[m.partition] = held;
     }
-    if (at === undefined) return this.published;
-    if (this.published !== undefined && at < this.published) return this.published;
+    const before = this.published;
+    if (before) for (let p = 0; p < at.length; p++) at[p] = Math.max(at[p]!, before[p] ?? -Infinity);
     this.published = at;
     return at;
   }
@@ -59,37 +76,44 @@ export interface WatermarkPublisher {
   stop(): Promise<void>;
 }
 
-/** Every 100 ms: compute the watermark and put it in `cairn_state`. */
+/** Every 100 ms: compute the watermarks and put them in `cairn_state`. */
 export async function startWatermarkPublisher(opts: {
   bus: Bus;
   tracker: RoutingTracker;
   durableName: string;
+  /** True while the runner may hold messages it has not passed on (crash recovery). */
+  recovering: () => boolean;
+  /** The NATS server's clock (libs/bus ServerClock), which stamps receive times. */
+  now: () => number;
   log: Logger;
   intervalMs?: number;
 }): Promise<WatermarkPublisher> {
-  const { bus, tracker, durableName, log } = opts;
+  const { bus, tracker, durableName, log, now } = opts;
   const kv = await bus.kv(BUCKETS.state);
   const interval = opts.intervalMs ?? WATERMARK_INTERVAL_MS;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let lastPut: number | undefined;
+  let lastPut: string | undefined;
 
   const idleAt = async (): Promise<number | undefined> => {
-    if (tracker.size > 0) return undefined;
+    if (opts.recovering()) return undefined;
     // Read the clock before the consumer info: an event stored after this instant is ahead of it.
-    const now = Date.now();
+    const at = now();
     const info = await bus.jsm.consumers.info(STREAMS.EVENTS, durableName);
-    if (info.num_pending !== 0 || info.num_ack_pending !== 0 || tracker.size > 0) return undefined;
-    return now - IDLE_MARGIN_MS;
+    // Everything stored was delivered, and everything unacknowledged is one we track (or one we
+    // settled whose ack is on its way): the events in flight hold their partitions back.
+    if (info.num_pending !== 0 || info.num_ack_pending > tracker.size || opts.recovering()) return undefined;
+    return at - IDLE_MARGIN_MS;
   };
 
   const tick = async (): Promise<void> => {
     try {
-      const at = tracker.compute(await idleAt());
-      if (at !== undefined && at !== lastPut) {
-        await kv.put(WATERMARK_KEY, watermarkCodec.encode({ v: 1, at }));
-        lastPut = at;
-      }
+      const partitions = tracker.compute(await idleAt());
+      if (partitions === undefined) return;
+      const key = partitions.join(',');
+      if (key === lastPut) return;
+      await kv.put(WATERMARK_KEY, watermarkCodec.encode({ v: 2, at: Math.min(...partitions), partitions }));
+      lastPut = key;
     } catch (err) {
       log.warn({ err }, 'watermark update failed');
     }

@@ -44,7 +44,10 @@ export interface PartitionTimersOptions {
   loadEveryMs: number;
   store: TimerStore;
   bus: Bus;
+  /** This partition's watermark. */
   watermark: () => number;
+  /** The NATS server's clock, which due instants are on. */
+  now: () => number;
   metrics: Pick<Metrics, 'timerLateness' | 'timersFired'>;
   log: Logger;
 }
@@ -99,7 +102,7 @@ export class PartitionTimers {
     this.wake = undefined;
     const top = this.heap.peek();
     if (!top) return;
-    const now = Date.now();
+    const now = this.o.now();
     if (now >= top.at && (top.timer.deliver !== undefined || this.o.watermark() >= top.at)) {
       this.firing = this.fireDue().finally(() => {
         this.firing = undefined;
@@ -131,7 +134,7 @@ export class PartitionTimers {
   private async fireDue(): Promise<void> {
     const { bus, partition, metrics } = this.o;
     const batch: HeapEntry[] = [];
-    const now = Date.now();
+    const now = this.o.now();
     const watermark = this.o.watermark();
     for (let top = this.heap.peek(); top && batch.length < FIRE_BATCH; top = this.heap.peek()) {
       // A parked delivery retry is not an input of the journey: the watermark does not hold it.
@@ -156,7 +159,7 @@ export class PartitionTimers {
       ),
     );
     let failed = 0;
-    const firedAt = Date.now();
+    const firedAt = this.o.now();
     results.forEach((r, i) => {
       const e = batch[i]!;
       if (r.status === 'rejected') {
@@ -195,7 +198,7 @@ export class PartitionTimers {
   /** Loads every stored bucket up to the horizon not loaded yet. */
   private async load(): Promise<void> {
     const { store, partition, bucketMs, lookaheadMs } = this.o;
-    const target = Math.floor((Date.now() + lookaheadMs) / bucketMs);
+    const target = Math.floor((this.o.now() + lookaheadMs) / bucketMs);
     if (target <= this.loadedUpTo) return;
     // From here on the follower keeps every new timer up to the target.
     this.loadingTarget = Math.max(this.loadingTarget, target);
@@ -214,7 +217,7 @@ export class PartitionTimers {
   /** Purges the buckets that are done and records progress. */
   private async finish(): Promise<void> {
     const { store, partition, bucketMs } = this.o;
-    const closedBy = Math.min(this.o.watermark(), Date.now());
+    const closedBy = Math.min(this.o.watermark(), this.o.now());
     // A bucket is closed once every instant in it is at or before the watermark.
     let upTo = Math.min(Math.floor((closedBy + 1) / bucketMs) - 1, this.loadedUpTo);
     for (const [bucket, b] of this.buckets) if (b.pending > 0) upTo = Math.min(upTo, bucket - 1);

@@ -2,6 +2,7 @@
 // each timer to `match.<p>.timer` (Nats-Msg-Id `timer:<token>`) never before its instant and
 // only once ingest's watermark has passed it.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
+import { startServerClock } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { ServiceContext } from '../../libs/telemetry/index.js';
 import { PartitionTimers } from './partition-timers.js';
@@ -20,6 +21,8 @@ export interface TimerOptions {
   loadEveryMs?: number;
   /** Where timers are stored (default stream TIMERS). */
   store?: TimerStore;
+  /** This host's clock (default Date.now): tests inject a skewed one. */
+  now?: () => number;
 }
 
 export interface TimerService {
@@ -35,6 +38,14 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
   const bucketMs = config.timerBucketMs;
   const store = opts.store ?? new JetStreamTimerStore(bus, log);
   const partitions: PartitionTimers[] = [];
+  // Due instants are on the NATS server's clock (receive times): compare them with it.
+  const clock = await startServerClock({
+    bus,
+    ...(opts.now ? { localNow: opts.now } : {}),
+    maxSkewMs: config.maxClockSkewMs,
+    log,
+    metrics,
+  });
   const watermark = await watchWatermark(bus, log, () => {
     for (const p of partitions) p.kick();
   });
@@ -44,6 +55,7 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
   const stopAll = async (): Promise<void> => {
     await Promise.all(partitions.map((p) => p.stop()));
     await watermark.stop();
+    clock.stop();
   };
 
   try {
@@ -55,7 +67,8 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
         loadEveryMs: opts.loadEveryMs ?? Math.min(1_000, Math.floor(bucketMs / 2)),
         store,
         bus,
-        watermark: () => watermark.current(),
+        watermark: () => watermark.current(partition),
+        now: () => clock.now(),
         metrics,
         log,
       });

@@ -21,17 +21,21 @@ void t.test('the watermark advances with the clock when ingest is idle', async (
   await waitUntil(async () => ((await readWatermark(h.bus)) ?? 0) > receivedAt, 5_000, 'passes the event');
 });
 
-void t.test('the tracker holds the watermark below the oldest event in flight', (t) => {
-  const tr = new RoutingTracker();
+void t.test('the tracker holds each partition below its oldest event in flight', (t) => {
+  const tr = new RoutingTracker(3);
   t.equal(tr.compute(undefined), undefined, 'nothing known yet');
-  t.equal(tr.compute(1_000), 1_000, 'idle: the clock');
+  t.same(tr.compute(1_000), [1_000, 1_000, 1_000], 'idle: the clock');
   tr.begin(1, 2_000);
   tr.begin(2, 1_500);
-  t.equal(tr.compute(9_000), 1_499, 'in flight: oldest - 1');
+  t.same(tr.compute(9_000), [1_499, 1_499, 1_499], 'partition unknown: holds every one');
+  tr.route(2, 1);
+  t.same(tr.compute(9_000), [1_999, 1_499, 1_999], 'known: only its own');
+  tr.route(1, 0);
+  t.same(tr.compute(9_000), [1_999, 1_499, 9_000], 'the others follow the clock');
   tr.end(2);
-  t.equal(tr.compute(undefined), 1_999);
+  t.same(tr.compute(undefined), [1_999, 2_000, 9_000], 'not idle: the last arrival, never backwards');
   tr.end(1);
-  t.equal(tr.compute(undefined), 2_000, 'not idle: the last routed');
-  t.equal(tr.compute(1_000), 2_000, 'never backwards');
+  t.same(tr.compute(undefined), [2_000, 2_000, 9_000]);
+  t.same(tr.compute(1_000), [2_000, 2_000, 9_000], 'never backwards');
   t.end();
 });

@@ -8,7 +8,7 @@ import {
   type TimerRecord,
 } from '../../../libs/bus/index.js';
 import { createMetrics, type Metrics } from '../../../libs/telemetry/index.js';
-import { startTimer, type TimerService } from '../../../services/timer/index.js';
+import { startTimer, type TimerOptions, type TimerService } from '../../../services/timer/index.js';
 import { silentLogger, withBus, type TestBus } from '../../helpers/bus.js';
 
 export interface Fired {
@@ -21,14 +21,17 @@ export interface Fired {
 export interface TimerHarness extends TestBus {
   fired: Fired[];
   metrics: Metrics;
-  start(): Promise<TimerService>;
+  start(opts?: TimerOptions): Promise<TimerService>;
   publishTimer(p: number, at: number, token: string): Promise<void>;
   setWatermark(at: number): Promise<void>;
   bucketOf(at: number): number;
 }
 
-export async function withTimers(t: { teardown(fn: () => unknown): void }): Promise<TimerHarness> {
-  const tb = await withBus(t, { CAIRN_PARTITIONS: '2', CAIRN_TIMER_BUCKET: '1s' });
+export async function withTimers(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string> = {},
+): Promise<TimerHarness> {
+  const tb = await withBus(t, { CAIRN_PARTITIONS: '2', CAIRN_TIMER_BUCKET: '1s', ...env });
   const fired: Fired[] = [];
   const sub = tb.bus.nc.subscribe('match.*.timer', {
     callback: (_err, m) => {
@@ -49,8 +52,8 @@ export async function withTimers(t: { teardown(fn: () => unknown): void }): Prom
     ...tb,
     fired,
     metrics,
-    async start() {
-      const svc = await startTimer({ config: tb.config, bus: tb.bus, logger: silentLogger, metrics });
+    async start(opts = {}) {
+      const svc = await startTimer({ config: tb.config, bus: tb.bus, logger: silentLogger, metrics }, opts);
       t.teardown(() => svc.stop(1_000));
       return svc;
     },

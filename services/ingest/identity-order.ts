@@ -1,0 +1,103 @@
+// One person's events run in stream order across an alias (DESIGN.md §5.2). Ingest serializes
+// events by their canonical user — the key they are routed by — not by the id they carry, so that
+// an event of an anonymous id and an event of the user it was aliased to never overtake each
+// other. The canonical user of each event is resolved when it arrives, in stream order: from KV
+// `profiles` (alias records), and from the aliases that arrived before it and are not applied
+// yet. An alias holds the keys of both users it links: the events of either before it finish
+// first, the events of either after it wait for it.
+import { encodeKey, MAX_ALIAS_HOPS, profileCodec, type KvStore } from '../../libs/bus/index.js';
+
+interface PendingAlias {
+  seq: number;
+  /** The canonical user `from` becomes once applied; undefined when it links nothing. */
+  target: Promise<string | undefined>;
+}
+
+export interface ArrivalIdentity {
+  /** Serialization keys: the canonical user, or for an alias both users it links. */
+  keys: string[];
+  /** The userKey the event is routed by. */
+  canonical: string;
+}
+
+export const userKeyOf = (canonical: string): string => `u:${canonical}`;
+
+export class IdentityOrder {
+  private readonly pending = new Map<string, PendingAlias[]>();
+  private readonly aliasFrom = new Map<number, string>();
+  private readonly canonicals = new Map<number, string>();
+
+  constructor(private readonly profiles: KvStore) {}
+
+  /**
+   * The keys of message `seq` carrying `userKey` (and, for an alias, linking `alias.from` to
+   * `alias.to`). Call in arrival order: an alias counts for the messages that arrive after it.
+   */
+  resolve(seq: number, userKey: string, alias?: { from: string; to: string }): Promise<ArrivalIdentity> {
+    if (!alias) {
+      return this.canonicalAt(seq, userKey).then((canonical) => {
+        this.canonicals.set(seq, canonical);
+        return { keys: [userKeyOf(canonical)], canonical };
+      });
+    }
+    const from = this.canonicalAt(seq, alias.from);
+    const to = this.canonicalAt(seq, alias.to);
+    // As linkAlias decides: no link when `to` already is another name of `from`.
+    const target = to.then(
+      (c) => (c === alias.from ? undefined : c),
+      () => undefined,
+    );
+    const list = this.pending.get(alias.from) ?? [];
+    list.push({ seq, target });
+    this.pending.set(alias.from, list);
+    this.aliasFrom.set(seq, alias.from);
+    return Promise.all([from, to]).then(([f, t]) => {
+      this.canonicals.set(seq, t);
+      return { keys: [userKeyOf(f), userKeyOf(t)], canonical: t };
+    });
+  }
+
+  /** The canonical user resolved on arrival, while the message is in flight. */
+  canonicalOf(seq: number): string | undefined {
+    return this.canonicals.get(seq);
+  }
+
+  /** The runner is done with the message: an alias is applied (or never will be). */
+  settle(seq: number): void {
+    this.canonicals.delete(seq);
+    const from = this.aliasFrom.get(seq);
+    if (from === undefined) return;
+    this.aliasFrom.delete(seq);
+    const list = this.pending.get(from)?.filter((a) => a.seq !== seq);
+    if (list?.length) this.pending.set(from, list);
+    else this.pending.delete(from);
+  }
+
+  private async canonicalAt(seq: number, userKey: string): Promise<string> {
+    let key = userKey;
+    for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
+      // An earlier alias not applied yet decides over the stored record it will replace.
+      const earlier = this.pending
+        .get(key)
+        ?.filter((a) => a.seq < seq)
+        .pop();
+      const target = earlier ? await earlier.target : undefined;
+      if (target !== undefined && target !== key) {
+        key = target;
+        continue;
+      }
+      const entry = await this.profiles.get(encodeKey(key));
+      let aliasOf: string | undefined;
+      if (entry?.operation === 'PUT') {
+        try {
+          aliasOf = profileCodec.decode(entry.value).aliasOf;
+        } catch {
+          // Unreadable: not an alias record. The handler meets it and retries or dead-letters.
+        }
+      }
+      if (aliasOf === undefined || aliasOf === key) return key;
+      key = aliasOf;
+    }
+    return key;
+  }
+}
