@@ -25,6 +25,7 @@ export class RoutingTracker {
   /** The latest receive time of a message that arrived: every message not delivered yet was
    * received at or after it (stream order). */
   private frontier: number | undefined;
+  private highestSeq = 0;
   private published: number[] | undefined;
 
   constructor(private readonly partitions: number) {}
@@ -32,6 +33,7 @@ export class RoutingTracker {
   /** A message arrived (its stream sequence and receive time). */
   begin(seq: number, receivedAt: number): void {
     if (!this.inFlight.has(seq)) this.inFlight.set(seq, { receivedAt });
+    if (seq > this.highestSeq) this.highestSeq = seq;
     if (this.frontier === undefined || receivedAt > this.frontier) this.frontier = receivedAt;
   }
 
@@ -48,6 +50,11 @@ export class RoutingTracker {
 
   get size(): number {
     return this.inFlight.size;
+  }
+
+  /** The highest stream sequence that arrived. */
+  get maxSeq(): number {
+    return this.highestSeq;
   }
 
   /**
@@ -100,9 +107,17 @@ export async function startWatermarkPublisher(opts: {
     // Read the clock before the consumer info: an event stored after this instant is ahead of it.
     const at = now();
     const info = await bus.jsm.consumers.info(STREAMS.EVENTS, durableName);
-    // Everything stored was delivered, and everything unacknowledged is one we track (or one we
-    // settled whose ack is on its way): the events in flight hold their partitions back.
-    if (info.num_pending !== 0 || info.num_ack_pending > tracker.size || opts.recovering()) return undefined;
+    // Everything stored was delivered, and everything unacknowledged has arrived and is tracked:
+    // the events in flight hold their partitions back. (A delivery still in the client's buffer
+    // is newer than every arrival, and counts as unacknowledged.)
+    const unacked = info.num_ack_pending;
+    if (
+      info.num_pending !== 0 ||
+      unacked > tracker.size ||
+      (unacked > 0 && info.delivered.stream_seq > tracker.maxSeq) ||
+      opts.recovering()
+    )
+      return undefined;
     return at - IDLE_MARGIN_MS;
   };
 
