@@ -212,18 +212,20 @@ export function startRunner(opts: RunnerOptions): Runner {
   };
 
   // Keys may come from a lookup: messages wait here, in arrival order, until theirs are known.
-  const keying: { msg: JsMsg; keys?: MessageKeys; error?: unknown }[] = [];
+  const keying: { msg: JsMsg; done: boolean; keys?: MessageKeys; error?: unknown }[] = [];
+  const keyingSeqs = new Set<number>();
   const enter = (msg: JsMsg, keys: MessageKeys): void => {
     tracked.set(msg.seq, { msg, touched: Date.now() });
     scheduler.push(keys, msg.seq, msg);
   };
   const flushKeyed = (): void => {
-    while (keying.length > 0 && (keying[0]!.keys !== undefined || keying[0]!.error !== undefined)) {
+    while (keying.length > 0 && keying[0]!.done) {
       const k = keying.shift()!;
+      keyingSeqs.delete(k.msg.seq);
       tracked.delete(k.msg.seq);
       if (stopping) k.msg.nak(STOP_NAK_DELAY_MS);
       else if (k.keys !== undefined) enter(k.msg, k.keys);
-      else void toDlq(k.msg, 'bad_key', (k.error as Error).message);
+      else void toDlq(k.msg, 'bad_key', String((k.error as Error | undefined)?.message ?? k.error));
     }
   };
 
@@ -233,7 +235,7 @@ export function startRunner(opts: RunnerOptions): Runner {
       return;
     }
     // A redelivery of a message we still hold (ack wait passed): the held copy answers for it.
-    if (scheduler.has(msg.seq) || keying.some((k) => k.msg.seq === msg.seq)) return;
+    if (scheduler.has(msg.seq) || keyingSeqs.has(msg.seq)) return;
     // The awaited redelivery of a retried message keeps its keys and goes first.
     const awaited = scheduler.blockedKeys(msg.seq);
     if (awaited) {
@@ -253,16 +255,19 @@ export function startRunner(opts: RunnerOptions): Runner {
       enter(msg, keys);
       return;
     }
-    const entry: (typeof keying)[number] = { msg };
+    const entry: (typeof keying)[number] = { msg, done: false };
     keying.push(entry);
+    keyingSeqs.add(msg.seq);
     tracked.set(msg.seq, { msg, touched: Date.now() });
     void Promise.resolve(keys).then(
       (k) => {
         entry.keys = k;
+        entry.done = true;
         flushKeyed();
       },
       (err: unknown) => {
         entry.error = err;
+        entry.done = true;
         flushKeyed();
       },
     );

@@ -248,3 +248,27 @@ void t.test('after a crash, newer messages wait for the redelivery of older ones
   );
   t.ok(handled[2]!.at - startedAt < 6_000, 'the wait ends with the redeliveries, not at the deadline');
 });
+
+void t.test('a key waiting for a redelivery goes on once the message left the stream', async (t) => {
+  const tb = await withBus(t);
+  const handled: string[] = [];
+  const settled: number[] = [];
+  const { runner } = run(tb, t, {
+    ackWaitMs: 1_000,
+    maxDeliver: 1_000,
+    onSettled: (seq) => settled.push(seq),
+    handler: async (m): Promise<Outcome> => {
+      handled.push(text(m));
+      return text(m) === 'k:stuck' ? retry(200) : ack();
+    },
+  });
+  await runner.ready;
+  const stuck = await tb.bus.js.publish('match.0.event', bytes('k:stuck'));
+  await waitUntil(() => handled.length >= 1, 10_000, 'the first delivery');
+  // The message is deleted while the key waits for its redelivery; the key's next one waits.
+  await tb.bus.jsm.streams.deleteMessage(STREAMS.MATCH, stuck.seq);
+  const next = await tb.bus.js.publish('match.0.event', bytes('k:next'));
+  await waitUntil(() => handled.includes('k:next'), 15_000, "the key's next message");
+  t.ok(settled.includes(stuck.seq), 'the gone message is settled');
+  t.ok(settled.includes(next.seq), 'the next one too');
+});
