@@ -36,8 +36,8 @@ export interface Bus {
   /** Publishes with acks and KV reads/writes for the hot path, without the client's per-request
    * costs (lean.ts). */
   lean: LeanJetStream;
-  /** An existing KV bucket through `lean` (or the client's KV when it does not allow direct
-   * gets), cached per name. */
+  /** An existing KV bucket through `lean`, cached per name. Its reads are answered by the
+   * bucket's stream leader, so they see every acknowledged write (lean.ts LeanKv.get). */
   store(name: string): Promise<KvStore>;
   /** Drains subscriptions and flushes, then closes. */
   close(): Promise<void>;
@@ -118,9 +118,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       store(name) {
         let store = stores.get(name);
         if (!store) {
-          store = jsm.streams
-            .info(`KV_${name}`)
-            .then(async (info) => (info.config.allow_direct ? lean.kv(name) : await openKv(name)));
+          store = jsm.streams.info(`KV_${name}`).then(() => lean.kv(name));
           stores.set(name, store);
           store.catch(() => stores.delete(name));
         }

@@ -3,8 +3,9 @@
 // machinery. Profiles showed that machinery to be most of the client's CPU per event: every
 // `nc.request` builds a RequestError with a stack even on success, every KV miss throws two
 // errors, and every request owns a timer (docs/performance.md). Here a request is a publish with
-// a reply subject `<inbox>.<token>`, one map entry, and a sweep for timeouts; a KV miss is a
-// 404 status read from the reply's headers, not an exception.
+// a reply subject `<inbox>.<token>`, one map entry, and a sweep for timeouts; a KV miss is the
+// server's "no message found" answer, not an exception. A KV read asks the stream's leader, never
+// a follower (see LeanKv.get): the hot path decides on what it reads.
 //
 // The semantics are the client's: the same headers (Nats-Msg-Id, Nats-Expected-Last-Subject-
 // Sequence), the same errors for what callers branch on (JetStreamApiError with the server's
@@ -122,7 +123,7 @@ export class LeanJetStream implements Publisher {
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
   }
 
-  /** A KV bucket through this client (the bucket must exist and allow direct gets). */
+  /** A KV bucket through this client (the bucket must exist). */
   kv(bucket: string): LeanKv {
     return new LeanKv(this, bucket);
   }
@@ -175,6 +176,16 @@ const KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
 
 /** Wrong last sequence on a create: the key exists (or existed, as a delete marker). */
 const WRONG_LAST_SEQUENCE = 10071;
+/** A message get that found nothing: the key was never written (or its entries expired). */
+const NO_MESSAGE_FOUND = 10037;
+
+const utf8Encoder = new TextEncoder();
+
+/** The KV operation in a stored message's header block (`KV-Operation: DEL|PURGE`; none is PUT). */
+function operationOf(headerBlock: string): KvRecord['operation'] {
+  const op = /\r\nKV-Operation:\s*(\w+)/i.exec(headerBlock)?.[1]?.toUpperCase();
+  return op === 'DEL' || op === 'PURGE' ? op : 'PUT';
+}
 
 export class LeanKv implements KvStore {
   readonly bucket: string;
@@ -187,20 +198,36 @@ export class LeanKv implements KvStore {
     this.#stream = `KV_${bucket}`;
   }
 
+  /**
+   * The key's latest entry, read from the stream's leader (`$JS.API.STREAM.MSG.GET`), which has
+   * applied every write it acknowledged. A direct get may be answered by any replica, and a
+   * follower can lag the last acknowledged write: a decision taken on such a read ("no
+   * instance", "not sent yet") is wrong, and nothing catches it when it writes nothing.
+   */
   async get(key: string): Promise<KvRecord | null> {
     const subject = this.#subject(key);
-    const reply = await this.#js.request(`$JS.API.DIRECT.GET.${this.#stream}.${subject}`, Empty);
-    const h = reply.headers;
-    if (h && h.code !== 0) {
-      if (h.code === 404) return null;
-      throw new Error(`kv ${this.bucket}/${key}: ${h.code} ${h.description}`);
+    const reply = await this.#js.request(
+      `$JS.API.STREAM.MSG.GET.${this.#stream}`,
+      this.#lastBySubject(subject),
+    );
+    const answer = JSON.parse(utf8.decode(reply.data)) as {
+      message?: { subject?: string; seq?: number; hdrs?: string; data?: string };
+      error?: ApiError;
+    };
+    if (answer.error) {
+      if (answer.error.err_code === NO_MESSAGE_FOUND) return null;
+      throw new JetStreamApiError(answer.error);
     }
-    const revision = Number(h?.get('Nats-Sequence'));
-    if (!h || !Number.isInteger(revision) || h.get('Nats-Subject') !== subject) {
-      throw new Error(`kv ${this.bucket}/${key}: not a direct get reply`);
+    const m = answer.message;
+    if (!m || m.subject !== subject || typeof m.seq !== 'number') {
+      throw new Error(`kv ${this.bucket}/${key}: not a message get reply`);
     }
-    const op = h.get('KV-Operation');
-    return { key, value: reply.data, revision, operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT' };
+    return {
+      key,
+      value: m.data ? Buffer.from(m.data, 'base64') : Empty,
+      revision: m.seq,
+      operation: m.hdrs ? operationOf(Buffer.from(m.hdrs, 'base64').toString('latin1')) : 'PUT',
+    };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
@@ -224,6 +251,10 @@ export class LeanKv implements KvStore {
 
   async put(key: string, value: Uint8Array): Promise<number> {
     return (await this.#js.publish(this.#subject(key), value)).seq;
+  }
+
+  #lastBySubject(subject: string): Uint8Array {
+    return utf8Encoder.encode(`{"last_by_subj":"${subject}"}`);
   }
 
   #subject(key: string): string {

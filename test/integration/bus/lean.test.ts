@@ -60,7 +60,7 @@ void t.test('publish: no stream is NoResponders, no answer is a timeout, close r
 void t.test('kv: misses are null, not exceptions; create, update and put by revision', async (t) => {
   const { bus } = await withBus(t);
   const kv = await bus.store(BUCKETS.state);
-  t.ok(kv instanceof LeanKv, 'buckets with direct gets use the lean path');
+  t.ok(kv instanceof LeanKv, 'buckets use the lean path');
   t.equal(await kv.get('missing'), null);
 
   const r1 = await kv.create('k', bytes('one'));
@@ -92,14 +92,20 @@ void t.test('kv: misses are null, not exceptions; create, update and put by revi
   t.equal((await kv.get('k'))?.operation, 'PURGE');
 
   await t.rejects(kv.get('bad key'), /invalid key 'bad key'/);
+  // The server's other answers are its typed errors: a bucket deleted under us.
+  await bus.jsm.streams.delete(`KV_${BUCKETS.state}`);
+  const gone = await kv.get('k').catch((e: unknown) => e);
+  t.ok(gone instanceof JetStreamApiError, `a missing stream: ${String(gone)}`);
+  t.equal((gone as JetStreamApiError).code, 10059);
   await t.rejects(kv.put('a..b', bytes('x')), /invalid key/);
 });
 
-void t.test('store: a bucket without direct gets falls back to the client KV', async (t) => {
+void t.test('store: reads need no direct gets (the leader answers them)', async (t) => {
   const { bus } = await withBus(t);
   await new Kvm(bus.js).create('nodirect', { allow_direct: false });
   const kv = await bus.store('nodirect');
-  t.notOk(kv instanceof LeanKv);
+  t.ok(kv instanceof LeanKv);
+  t.equal(await kv.get('a'), null);
   await kv.put('a', bytes('1'));
   t.equal(text((await kv.get('a'))!.value), '1');
   t.equal(await bus.store('nodirect'), kv, 'cached per name');
