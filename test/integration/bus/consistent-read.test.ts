@@ -5,7 +5,7 @@
 // by that same follower shows, in the same instant, the value from before the write.
 import t from 'tap';
 
-import { BUCKETS } from '../../../libs/bus/index.js';
+import { BUCKETS, type LeanKv } from '../../../libs/bus/index.js';
 import { withLaggingFollower } from '../../helpers/lagging-follower.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -19,6 +19,7 @@ void t.test('a read through a lagging follower sees the last acknowledged write'
   const lc = await withLaggingFollower(t, BUCKETS.instances);
   const writer = await lc.writer.store(BUCKETS.instances);
   const reader = await lc.reader.store(BUCKETS.instances);
+  t.equal((reader as LeanKv).reads, 'leader', 'an R3 bucket is read from its leader');
   let revision = await writer.put('k', bytes('v0'));
   await lc.caughtUp('k', revision);
 
