@@ -1,7 +1,8 @@
 // A trigger event that arrives while a journey version is being published — its head already
 // seen by the matcher, the version not compiled yet — waits for that version and enters it; it
 // is never acked as if no journey existed. The version's read is held back (a gate on the
-// journeys bucket) until the event has reached the matcher.
+// journeys bucket) until the event has reached the matcher. A version whose load failed is
+// loaded again by the next input rather than missing until the journey's head changes.
 import type { KV } from '@nats-io/kv';
 import t from 'tap';
 
@@ -25,8 +26,13 @@ function journey(text: string): JourneyDocument {
   return r.journey;
 }
 
-/** The bus with reads of one key of the journeys bucket held until `release()`. */
-function holdRead(bus: Bus, heldKey: string): { bus: Bus; asked: Promise<void>; release(): void } {
+/** The bus with reads of one key of the journeys bucket held until `release()` (or failing, the
+ * first `failures` times). */
+function holdRead(
+  bus: Bus,
+  heldKey: string,
+  failures = 0,
+): { bus: Bus; asked: Promise<void>; release(): void } {
   let release!: () => void;
   const open = new Promise<void>((r) => (release = r));
   let reached!: () => void;
@@ -38,6 +44,7 @@ function holdRead(bus: Bus, heldKey: string): { bus: Bus; asked: Promise<void>; 
           return async (key: string) => {
             if (key === heldKey) {
               reached();
+              if (failures-- > 0) throw new Error('read failed');
               await open;
             }
             return target.get(key);
@@ -99,4 +106,26 @@ void t.test('an entry while the new version compiles enters that version', async
   t.ok(entry, 'the event entered the journey');
   t.equal(entry && instanceCodec.decode(entry.value).version, 2, 'on the version the head names');
   t.equal(matcher.activeVersion('cart'), 2);
+});
+
+void t.test('a version whose load failed is loaded again by the next input', async (t) => {
+  const h = await withMatcher(t);
+  await publishJourneyVersion(h.bus, journey(CART));
+  // The first read of version 1 fails (a node lost, say): the matcher starts without it.
+  const held = holdRead(h.bus, 'cart.v1', 1);
+  held.release();
+  const matcher = await startMatcher({
+    config: h.config,
+    bus: held.bus,
+    logger: silentLogger,
+    metrics: h.metrics,
+  });
+  t.teardown(() => matcher.stop(1_000));
+  await held.asked;
+
+  await h.sendEvent(track('carol', 'checkout_started', { cart_id: 'c-3' }));
+  await h.drained();
+  const kv = await h.bus.store(BUCKETS.instances);
+  t.ok(await kv.get(instanceKvKey('cart', 'carol', 'c-3')), 'the event entered the journey');
+  t.equal(matcher.activeVersion('cart'), 1);
 });
