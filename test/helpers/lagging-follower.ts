@@ -2,8 +2,10 @@
 // follower is SIGSTOPped, the write commits on the leader and the other follower (a quorum of
 // two), reads are issued through a connection to the stopped node only, then the node is
 // continued. For a moment it answers from its own store before its raft log has caught up, so a
-// read it answers itself (a direct get) sees the value from before the write. Not every round
-// hits that moment: `followerRevision`, asked after the reads, tells whether one did.
+// read it answers itself (a direct get) sees the value from before the write (so may the other
+// follower, which has the write in its log but applies it only once it learns of the commit).
+// Not every round hits that moment: `followerRevision`, a direct get asked after the reads, tells
+// whether one did.
 import { provision, connectBus, BUCKETS, type Bus } from '../../libs/bus/index.js';
 import { loadConfig, type Config } from '../../libs/config/index.js';
 import { Empty } from '@nats-io/transport-node';
@@ -23,7 +25,8 @@ export interface LaggingCluster {
   /** Connected to one follower of the bucket's stream only. */
   reader: Bus;
   follower: NatsServerHandle;
-  /** The revision of `key` as the follower itself has it (a direct get, answered by that node). */
+  /** The revision of `key` by direct get through the follower (answered by it, or by another
+   * replica when it serves none), 0 for none. */
   followerRevision(key: string): Promise<number>;
   /** Waits until the follower has caught up with the leader on `key`. */
   caughtUp(key: string, revision: number): Promise<void>;
@@ -40,8 +43,22 @@ export async function withLaggingFollower(
   const cluster = await withNatsCluster(t);
   const config = loadConfig({ ...env, NATS_URL: cluster.url, CAIRN_REPLICAS: '3' });
   const admin = await connectBus({ url: cluster.url, name: 'admin', logger: silentLogger });
-  await provision(admin, config, silentLogger);
-  await admin.close();
+  try {
+    // Until the meta leader knows every peer, an R3 placement is refused: try again.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await provision(admin, config, silentLogger);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || !/no suitable peers|insufficient resources/i.test(String(err)))
+          throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await admin.close();
+  }
   const stream = `KV_${bucket}`;
   const leader = await cluster.leaderOf(stream);
   const follower = cluster.nodes.find((n) => n !== leader)!;
