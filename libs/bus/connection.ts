@@ -36,8 +36,10 @@ export interface Bus {
   /** Publishes with acks and KV reads/writes for the hot path, without the client's per-request
    * costs (lean.ts). */
   lean: LeanJetStream;
-  /** An existing KV bucket through `lean` (or the client's KV when it does not allow direct
-   * gets), cached per name. */
+  /** An existing KV bucket through `lean`, cached per name. Its reads see every acknowledged
+   * write: answered by the bucket's stream leader, or by a direct get when the bucket has one
+   * replica (lean.ts LeanKvOptions). The choice is made when the bucket is first opened: a
+   * bucket's replicas changed later take effect at the service's next start. */
   store(name: string): Promise<KvStore>;
   /** Drains subscriptions and flushes, then closes. */
   close(): Promise<void>;
@@ -118,9 +120,11 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       store(name) {
         let store = stores.get(name);
         if (!store) {
-          store = jsm.streams
-            .info(`KV_${name}`)
-            .then(async (info) => (info.config.allow_direct ? lean.kv(name) : await openKv(name)));
+          store = jsm.streams.info(`KV_${name}`).then(({ config }) =>
+            // One replica is the leader itself: its direct get sees every acknowledged write, for
+            // about half the server's CPU of a message get. With more, a follower could answer.
+            lean.kv(name, { reads: config.num_replicas === 1 && config.allow_direct ? 'direct' : 'leader' }),
+          );
           stores.set(name, store);
           store.catch(() => stores.delete(name));
         }

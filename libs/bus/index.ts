@@ -18,7 +18,7 @@ export { fnv1a32, partitionOf } from './partition.js';
 export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
-export { LeanJetStream, LeanKv } from './lean.js';
+export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';
 export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';
 export { ack, retry, terminal } from './outcome.js';

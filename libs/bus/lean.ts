@@ -3,8 +3,10 @@
 // machinery. Profiles showed that machinery to be most of the client's CPU per event: every
 // `nc.request` builds a RequestError with a stack even on success, every KV miss throws two
 // errors, and every request owns a timer (docs/performance.md). Here a request is a publish with
-// a reply subject `<inbox>.<token>`, one map entry, and a sweep for timeouts; a KV miss is a
-// 404 status read from the reply's headers, not an exception.
+// a reply subject `<inbox>.<token>`, one map entry, and a sweep for timeouts; a KV miss is the
+// server's "not found" answer, not an exception. A KV read is answered by the stream's leader, not
+// by a follower that may lag, unless the bucket has one replica (LeanKvOptions): the hot path
+// decides on what it reads.
 //
 // The semantics are the client's: the same headers (Nats-Msg-Id, Nats-Expected-Last-Subject-
 // Sequence), the same errors for what callers branch on (JetStreamApiError with the server's
@@ -122,9 +124,9 @@ export class LeanJetStream implements Publisher {
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
   }
 
-  /** A KV bucket through this client (the bucket must exist and allow direct gets). */
-  kv(bucket: string): LeanKv {
-    return new LeanKv(this, bucket);
+  /** A KV bucket through this client (the bucket must exist). */
+  kv(bucket: string, opts?: LeanKvOptions): LeanKv {
+    return new LeanKv(this, bucket, opts);
   }
 
   close(): void {
@@ -175,19 +177,48 @@ const KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
 
 /** Wrong last sequence on a create: the key exists (or existed, as a delete marker). */
 const WRONG_LAST_SEQUENCE = 10071;
+/** A message get that found nothing: the key was never written (or its entries expired). */
+const NO_MESSAGE_FOUND = 10037;
+
+const utf8Encoder = new TextEncoder();
+
+/** The KV operation in a stored message's header block (`KV-Operation: DEL|PURGE`; none is PUT). */
+function operationOf(headerBlock: string): KvRecord['operation'] {
+  const op = /\r\nKV-Operation:\s*(\w+)/i.exec(headerBlock)?.[1]?.toUpperCase();
+  return op === 'DEL' || op === 'PURGE' ? op : 'PUT';
+}
+
+export interface LeanKvOptions {
+  /**
+   * Who answers `get` (default `leader`): the stream's leader (`$JS.API.STREAM.MSG.GET`), which
+   * has applied every write it acknowledged; or `direct`, a direct get any replica may answer —
+   * about half the server's CPU per read, and exact only when the bucket has one replica (and no
+   * mirror that serves direct gets). A follower can lag the last acknowledged write: a decision
+   * taken on its answer ("no instance", "not sent yet") is wrong, and nothing catches it when the
+   * decision writes nothing.
+   */
+  reads?: 'leader' | 'direct';
+}
 
 export class LeanKv implements KvStore {
   readonly bucket: string;
+  readonly reads: 'leader' | 'direct';
   readonly #js: LeanJetStream;
   readonly #stream: string;
 
-  constructor(js: LeanJetStream, bucket: string) {
+  constructor(js: LeanJetStream, bucket: string, opts: LeanKvOptions = {}) {
     this.#js = js;
     this.bucket = bucket;
+    this.reads = opts.reads ?? 'leader';
     this.#stream = `KV_${bucket}`;
   }
 
-  async get(key: string): Promise<KvRecord | null> {
+  /** The key's latest entry (see LeanKvOptions.reads for who answers). */
+  get(key: string): Promise<KvRecord | null> {
+    return this.reads === 'leader' ? this.#getFromLeader(key) : this.#getDirect(key);
+  }
+
+  async #getDirect(key: string): Promise<KvRecord | null> {
     const subject = this.#subject(key);
     const reply = await this.#js.request(`$JS.API.DIRECT.GET.${this.#stream}.${subject}`, Empty);
     const h = reply.headers;
@@ -201,6 +232,32 @@ export class LeanKv implements KvStore {
     }
     const op = h.get('KV-Operation');
     return { key, value: reply.data, revision, operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT' };
+  }
+
+  async #getFromLeader(key: string): Promise<KvRecord | null> {
+    const subject = this.#subject(key);
+    const reply = await this.#js.request(
+      `$JS.API.STREAM.MSG.GET.${this.#stream}`,
+      this.#lastBySubject(subject),
+    );
+    const answer = JSON.parse(utf8.decode(reply.data)) as {
+      message?: { subject?: string; seq?: number; hdrs?: string; data?: string };
+      error?: ApiError;
+    };
+    if (answer.error) {
+      if (answer.error.err_code === NO_MESSAGE_FOUND) return null;
+      throw new JetStreamApiError(answer.error);
+    }
+    const m = answer.message;
+    if (!m || m.subject !== subject || typeof m.seq !== 'number') {
+      throw new Error(`kv ${this.bucket}/${key}: not a message get reply`);
+    }
+    return {
+      key,
+      value: m.data ? Buffer.from(m.data, 'base64') : Empty,
+      revision: m.seq,
+      operation: m.hdrs ? operationOf(Buffer.from(m.hdrs, 'base64').toString('latin1')) : 'PUT',
+    };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
@@ -224,6 +281,10 @@ export class LeanKv implements KvStore {
 
   async put(key: string, value: Uint8Array): Promise<number> {
     return (await this.#js.publish(this.#subject(key), value)).seq;
+  }
+
+  #lastBySubject(subject: string): Uint8Array {
+    return utf8Encoder.encode(`{"last_by_subj":"${subject}"}`);
   }
 
   #subject(key: string): string {

@@ -2,6 +2,9 @@
 // current by a watch on the journey heads: the active version of each journey takes entries;
 // draining versions only carry on their instances. A version an instance needs that is not
 // loaded (an archived one, say) is read and compiled on first use.
+// A head is stored the moment it is seen, while the versions it names compile asynchronously:
+// an input is applied only once `current()` resolved, so an input that arrives while a version
+// is being published waits for it rather than finding no journey (and being acked unapplied).
 import {
   readJourneyVersion,
   watchJourneys,
@@ -28,6 +31,12 @@ export class JourneyCatalog {
   private byEvent = new Map<string, string[]>();
   private watch: JourneyWatch | undefined;
   private pending = new Set<Promise<void>>();
+  /** Bumped by each head seen: `current()` knows whether one arrived while it waited. */
+  private generation = 0;
+  /** Whether every live version the heads seen name is compiled (or known not to exist). */
+  private complete = true;
+  /** Live versions a head names that the registry does not hold (logged; nothing to wait for). */
+  private readonly missing = new Set<string>();
 
   constructor(
     private readonly bus: Bus,
@@ -52,6 +61,35 @@ export class JourneyCatalog {
   /** Waits for the loads started by head changes seen so far. */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /**
+   * Resolves once every live version named by the heads seen so far is compiled, loading again
+   * any whose load failed; rejects when one cannot be read now (the input is retried). A version
+   * the registry does not hold is logged and skipped: retrying would not make it appear, and the
+   * other journeys must go on.
+   */
+  async current(): Promise<void> {
+    while (!this.complete) {
+      const generation = this.generation;
+      const loads: Promise<unknown>[] = [];
+      for (const head of this.heads.values()) {
+        for (const [n, status] of Object.entries(head.versions)) {
+          const key = keyOf(head.id, Number(n));
+          if (status === 'archived' || this.compiled.has(key) || this.missing.has(key)) continue;
+          loads.push(
+            this.version(head.id, Number(n)).catch((err: unknown) => {
+              if (!(err instanceof UnknownVersionError)) throw err;
+              this.missing.add(key);
+              this.log.error({ err, journeyId: head.id, version: Number(n) }, 'journey version missing');
+            }),
+          );
+        }
+      }
+      await Promise.all(loads);
+      if (loads.length > 0) this.reindex();
+      if (generation === this.generation) this.complete = true;
+    }
   }
 
   /** Ids of the journeys interested in an event name (any live version). */
@@ -120,6 +158,8 @@ export class JourneyCatalog {
 
   private onHead(head: JourneyHead): void {
     this.heads.set(head.id, head);
+    this.generation++;
+    this.complete = false;
     const live = Object.entries(head.versions)
       .filter(([, status]) => status !== 'archived')
       .map(([n]) => Number(n));

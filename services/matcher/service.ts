@@ -102,6 +102,8 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
 
   const handler = async (msg: JsMsg): Promise<Outcome> => {
     try {
+      // A journey version being published is waited for: never decided as "no journey".
+      await catalog.current();
       return await (msg.subject.endsWith('.timer')
         ? onTimer(msg)
         : msg.subject.endsWith('.archive')

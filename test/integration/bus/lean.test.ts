@@ -57,49 +57,66 @@ void t.test('publish: no stream is NoResponders, no answer is a timeout, close r
   );
 });
 
-void t.test('kv: misses are null, not exceptions; create, update and put by revision', async (t) => {
+for (const reads of ['direct', 'leader'] as const) {
+  void t.test(
+    `kv (${reads} reads): misses are null, not exceptions; create, update and put by revision`,
+    async (t) => {
+      const { bus } = await withBus(t);
+      const kv = bus.lean.kv(BUCKETS.state, { reads });
+      t.equal(await kv.get('missing'), null);
+
+      const r1 = await kv.create('k', bytes('one'));
+      const got = await kv.get('k');
+      t.same(got && { ...got, value: text(got.value) }, {
+        key: 'k',
+        value: 'one',
+        revision: r1,
+        operation: 'PUT',
+      });
+      const clash = await kv.create('k', bytes('two')).catch((e: unknown) => e);
+      t.ok(isCasConflict(clash), 'create over a live key is a conflict');
+
+      const r2 = await kv.update('k', bytes('two'), r1);
+      t.ok(r2 > r1);
+      t.ok(
+        isCasConflict(await kv.update('k', bytes('three'), r1).catch((e: unknown) => e)),
+        'stale revision',
+      );
+      const r3 = await kv.put('k', bytes('three'));
+      t.equal(text((await kv.get('k'))!.value), 'three');
+
+      // What the client's KV wrote, the lean one reads, and the other way round.
+      const client = await bus.kv(BUCKETS.state);
+      t.equal((await client.get('k'))?.revision, r3);
+      await client.delete('k');
+      t.equal((await kv.get('k'))?.operation, 'DEL', 'a delete marker');
+      const r4 = await kv.create('k', bytes('again'));
+      t.ok(r4 > r3, 'a deleted key may be created again');
+      t.equal((await client.get('k'))?.string(), 'again');
+      await client.purge('k');
+      t.equal((await kv.get('k'))?.operation, 'PURGE');
+
+      await t.rejects(kv.get('bad key'), /invalid key 'bad key'/);
+      if (reads === 'leader') {
+        // The leader's other answers are its typed errors: a bucket deleted under us.
+        await bus.jsm.streams.delete(`KV_${BUCKETS.state}`);
+        const gone = await kv.get('k').catch((e: unknown) => e);
+        t.ok(gone instanceof JetStreamApiError, `a missing stream: ${String(gone)}`);
+        t.equal((gone as JetStreamApiError).code, 10059);
+      }
+      await t.rejects(kv.put('a..b', bytes('x')), /invalid key/);
+    },
+  );
+}
+
+void t.test('store: direct reads on one replica, else the leader answers', async (t) => {
   const { bus } = await withBus(t);
-  const kv = await bus.store(BUCKETS.state);
-  t.ok(kv instanceof LeanKv, 'buckets with direct gets use the lean path');
-  t.equal(await kv.get('missing'), null);
-
-  const r1 = await kv.create('k', bytes('one'));
-  const got = await kv.get('k');
-  t.same(got && { ...got, value: text(got.value) }, {
-    key: 'k',
-    value: 'one',
-    revision: r1,
-    operation: 'PUT',
-  });
-  const clash = await kv.create('k', bytes('two')).catch((e: unknown) => e);
-  t.ok(isCasConflict(clash), 'create over a live key is a conflict');
-
-  const r2 = await kv.update('k', bytes('two'), r1);
-  t.ok(r2 > r1);
-  t.ok(isCasConflict(await kv.update('k', bytes('three'), r1).catch((e: unknown) => e)), 'stale revision');
-  const r3 = await kv.put('k', bytes('three'));
-  t.equal(text((await kv.get('k'))!.value), 'three');
-
-  // What the client's KV wrote, the lean one reads, and the other way round.
-  const client = await bus.kv(BUCKETS.state);
-  t.equal((await client.get('k'))?.revision, r3);
-  await client.delete('k');
-  t.equal((await kv.get('k'))?.operation, 'DEL', 'a delete marker');
-  const r4 = await kv.create('k', bytes('again'));
-  t.ok(r4 > r3, 'a deleted key may be created again');
-  t.equal((await client.get('k'))?.string(), 'again');
-  await client.purge('k');
-  t.equal((await kv.get('k'))?.operation, 'PURGE');
-
-  await t.rejects(kv.get('bad key'), /invalid key 'bad key'/);
-  await t.rejects(kv.put('a..b', bytes('x')), /invalid key/);
-});
-
-void t.test('store: a bucket without direct gets falls back to the client KV', async (t) => {
-  const { bus } = await withBus(t);
+  const one = await bus.store(BUCKETS.state);
+  t.ok(one instanceof LeanKv && one.reads === 'direct', 'one replica: direct gets');
   await new Kvm(bus.js).create('nodirect', { allow_direct: false });
   const kv = await bus.store('nodirect');
-  t.notOk(kv instanceof LeanKv);
+  t.ok(kv instanceof LeanKv && kv.reads === 'leader', 'no direct gets: the leader');
+  t.equal(await kv.get('a'), null);
   await kv.put('a', bytes('1'));
   t.equal(text((await kv.get('a'))!.value), '1');
   t.equal(await bus.store('nodirect'), kv, 'cached per name');
