@@ -11,7 +11,7 @@ import { errors, nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 import type { Bus } from './connection.js';
-import { dlqRecordOf, publishDlq } from './dlq.js';
+import { DLQ_RECORD_MAX_BYTES, dlqRecordOf, publishDlq } from './dlq.js';
 import { KeyScheduler } from './key-scheduler.js';
 import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
@@ -87,13 +87,25 @@ export function startRunner(opts: RunnerOptions): Runner {
 
   const count = (outcome: string): void => opts.metrics?.runnerMessages.inc({ stage, outcome });
 
-  const toDlq = async (msg: JsMsg, reason: string, detail?: string): Promise<void> => {
+  /** The largest record the server takes: DLQ_RECORD_MAX_BYTES, or less under a smaller max payload. */
+  const maxRecordBytes = (): number =>
+    Math.min(DLQ_RECORD_MAX_BYTES, (bus.nc.info?.max_payload ?? Infinity) - 1_024);
+
+  /**
+   * Writes the DLQ record, then acks. When the write fails the message is naked with backoff and
+   * (with `key`) its key is blocked until the redelivery, so that a later message of the same key
+   * never overtakes it. Past the budget the handler does not run again: a redelivery only tries
+   * the record again (reason `max_deliver`).
+   */
+  const toDlq = async (msg: JsMsg, reason: string, detail?: string, key?: string): Promise<void> => {
     try {
-      await publishDlq(bus.js, opts.dlqSubject, dlqRecordOf(msg, stage, reason, detail, new Date()));
+      const record = dlqRecordOf(msg, stage, reason, detail, new Date(), maxRecordBytes());
+      await publishDlq(bus.js, opts.dlqSubject, record);
     } catch (err) {
       // The record must exist before the message is dropped: try again later.
       log.error({ err, seq: msg.seq, subject: msg.subject }, 'dlq publish failed');
-      msg.nak(1_000);
+      if (key !== undefined && !stopping) scheduler.block(key, msg.seq);
+      msg.nak(throwBackoffMs(msg.info.deliveryCount));
       count('dlq_failed');
       return;
     }
@@ -111,7 +123,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > opts.maxDeliver) {
       count('max_deliver');
-      return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`);
+      return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`, key);
     }
     const started = performance.now();
     let outcome: Outcome;
@@ -140,7 +152,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     } else if (outcome.kind === 'retry') {
       if (deliveryCount >= opts.maxDeliver) {
         count('max_deliver');
-        return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`);
+        return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`, key);
       }
       // Later messages of this key wait for the redelivery: per-key order (DESIGN.md §5.2).
       if (!stopping) scheduler.block(key, msg.seq);
@@ -148,7 +160,7 @@ export function startRunner(opts: RunnerOptions): Runner {
       count('retry');
     } else {
       count('terminal');
-      await toDlq(msg, outcome.reason, outcome.detail);
+      await toDlq(msg, outcome.reason, outcome.detail, key);
     }
   };
 

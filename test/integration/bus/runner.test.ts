@@ -248,3 +248,35 @@ void t.test('after a crash, newer messages wait for the redelivery of older ones
   );
   t.ok(handled[2]!.at - startedAt < 6_000, 'the wait ends with the redeliveries, not at the deadline');
 });
+
+void t.test(
+  'a terminal message whose DLQ write fails holds its key until the record is written',
+  async (t) => {
+    const tb = await withBus(t);
+    // No stream takes `late.matcher` yet: the first DLQ write fails.
+    const handled: string[] = [];
+    const { runner, metrics } = run(tb, t, {
+      dlqSubject: 'late.matcher',
+      handler: async (m) => {
+        handled.push(text(m));
+        return text(m) === 'a:1' ? terminal('bad_input') : ack();
+      },
+    });
+    await runner.ready;
+    for (const b of ['a:1', 'a:2', 'b:1']) await tb.bus.js.publish('match.0.event', bytes(b));
+    const failed = async (): Promise<number> =>
+      (await metrics.runnerMessages.get()).values.find((v) => v.labels.outcome === 'dlq_failed')?.value ?? 0;
+    await waitUntil(async () => (await failed()) >= 1, 10_000, 'a failed dlq write');
+    await tb.bus.jsm.streams.add({ name: 'LATE', subjects: ['late.>'] });
+
+    await waitUntil(() => handled.length === 4, 15_000, 'a:1 again, then a:2');
+    t.same(
+      handled.filter((h) => h.startsWith('a:')),
+      ['a:1', 'a:1', 'a:2'],
+      'a:2 waited for the redelivery of a:1',
+    );
+    t.ok(handled.indexOf('b:1') < handled.lastIndexOf('a:1'), 'another key was not held');
+    const m = await tb.bus.jsm.streams.getMessage('LATE', { last_by_subj: 'late.matcher' });
+    t.equal(decodeDlqRecord(m!.data).reason, 'bad_input');
+  },
+);
