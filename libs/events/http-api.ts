@@ -58,6 +58,7 @@ function bad(reason: string, code?: EventCode): HttpApiResult {
  * recurses), its size, its ids. `where` names it in the reason (`batch[3] `), or is empty. */
 function eventProblem(
   item: Record<string, unknown>,
+  type: unknown,
   where: string,
   limits: HttpLimits,
 ): HttpApiResult | undefined {
@@ -71,7 +72,7 @@ function eventProblem(
       ? bad(`${where} is ${size} bytes; the limit is ${limits.maxEventBytes} bytes per event`)
       : bad(`the event is ${size} bytes; the limit is ${limits.maxEventBytes} bytes`);
   }
-  const id = identifierProblem(item);
+  const id = identifierProblem(item, type);
   if (id) return bad(where ? `${where}.${id.reason}` : id.reason, id.code);
   return undefined;
 }
@@ -129,7 +130,7 @@ export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApi
     writeKey === undefined ? { ok: true, events } : { ok: true, events, writeKey };
 
   if (path !== 'batch') {
-    const refused = eventProblem(raw, '', limits);
+    const refused = eventProblem(raw, raw.type ?? path, '', limits);
     if (refused) return refused;
     return withKey([prepare(raw, path, undefined, opts)]);
   }
@@ -142,7 +143,7 @@ export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApi
   const events: HttpApiEvent[] = [];
   for (const [i, item] of items.entries()) {
     if (!isPlainObject(item)) return bad(`batch[${i}] must be an event object, got ${describeValue(item)}`);
-    const refused = eventProblem(item, `batch[${i}]`, limits);
+    const refused = eventProblem(item, item.type, `batch[${i}]`, limits);
     if (refused) return refused;
     const event = prepare(item, undefined, raw, opts);
     const deep = preparedProblem(event, `batch[${i}]`);

@@ -10,17 +10,20 @@ import { MESSAGE_ID_MAX_LENGTH } from './spec.js';
 /** userId, anonymousId, an alias's previousId and a group's groupId: at most 256 characters. */
 export const ID_MAX_LENGTH = 256;
 
-const LIMITS: ReadonlyArray<{ field: string; max: number; code: EventCode }> = [
+/** Each id with its limit, and the type it belongs to (the others ignore it). */
+const LIMITS: ReadonlyArray<{ field: string; max: number; code: EventCode; only?: string }> = [
   { field: 'userId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG },
   { field: 'anonymousId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG },
-  { field: 'previousId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG },
-  { field: 'groupId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG },
+  { field: 'previousId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG, only: 'alias' },
+  { field: 'groupId', max: ID_MAX_LENGTH, code: EventCodes.ID_TOO_LONG, only: 'group' },
   { field: 'messageId', max: MESSAGE_ID_MAX_LENGTH, code: EventCodes.MESSAGE_ID_TOO_LONG },
 ];
 
-/** The first id of `raw` over its limit (lengths in UTF-16 code units, as JavaScript counts). */
-export function identifierProblem(raw: Record<string, unknown>): EventProblem | undefined {
-  for (const { field, max, code } of LIMITS) {
+/** The first id of an event of `type` over its limit (lengths in UTF-16 code units, as
+ * JavaScript counts them). */
+export function identifierProblem(raw: Record<string, unknown>, type: unknown): EventProblem | undefined {
+  for (const { field, max, code, only } of LIMITS) {
+    if (only !== undefined && type !== only) continue;
     const value = raw[field];
     if (typeof value === 'string' && value.length > max) {
       return {

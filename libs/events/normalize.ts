@@ -125,11 +125,11 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     }
   }
   if (size > maxBytes) return refuse(tooLarge(size, maxBytes));
-  const longId = identifierProblem(raw);
-  if (longId) return refuse(longId);
 
   const type = resolveType(raw, opts.typeHint);
   if (typeof type !== 'string') return refuse(type);
+  const longId = identifierProblem(raw, type);
+  if (longId) return refuse(longId);
 
   const parsed = specEventSchema.safeParse({ ...raw, type });
   if (!parsed.success) {

@@ -104,7 +104,7 @@ void t.test('ids too long and events too deep are refused with their event code'
     ['alias', { userId: 'u', previousId: long }, 'CAIRN_E_EVENT_ID_TOO_LONG', /^previousId /],
     [
       'batch',
-      { batch: [{ userId: 'u', groupId: long }] },
+      { batch: [{ type: 'group', userId: 'u', groupId: long }] },
       'CAIRN_E_EVENT_ID_TOO_LONG',
       /^batch\[0\]\.groupId /,
     ],

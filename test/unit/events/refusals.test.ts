@@ -331,6 +331,8 @@ void t.test('32 levels and 256-character ids are accepted', (t) => {
     { ...track, userId: id, anonymousId: id },
     { type: 'alias', userId: 'u1', previousId: id },
     { type: 'group', userId: 'u1', groupId: id },
+    // Ids another type has no use for are not keys: not checked.
+    { ...track, previousId: 'p'.repeat(1_000), groupId: 'g'.repeat(1_000) },
   ]) {
     t.equal(
       normalizeEvent(raw, { receivedAt: RECEIVED_AT, generateId: ids() }).ok,
