@@ -20,9 +20,14 @@ export const MAX_EVENT_DEPTH = 32;
  */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  // An object reached twice (only a programmatic caller shares one) is walked again only from
+  // deeper than before: at most maxDepth walks of each, never an exponential number.
+  const deepest = new Map<object, number>();
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     if (typeof top.value !== 'object' || top.value === null) continue;
     if (top.depth > maxDepth) return true;
+    if ((deepest.get(top.value) ?? 0) >= top.depth) continue;
+    deepest.set(top.value, top.depth);
     const children = Array.isArray(top.value) ? top.value : Object.values(top.value);
     for (const child of children) {
       if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: top.depth + 1 });

@@ -2,6 +2,7 @@
 import t from 'tap';
 import {
   EventCodes,
+  nestsDeeperThan,
   normalizeEvent,
   type EventProblem,
   type NormalizeOptions,
@@ -340,5 +341,16 @@ void t.test('32 levels and 256-character ids are accepted', (t) => {
       raw.type ?? 'track',
     );
   }
+  t.end();
+});
+
+void t.test('the depth walk takes a value shared at every level in linear time', (t) => {
+  // 30 levels, each holding the next twice: 2^30 paths, 30 objects.
+  let shared: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < 29; i++) shared = { a: shared, b: shared };
+  const started = Date.now();
+  t.equal(nestsDeeperThan(shared, 32), false);
+  t.equal(nestsDeeperThan(shared, 29), true);
+  t.ok(Date.now() - started < 2_000, `walked in ${Date.now() - started} ms`);
   t.end();
 });
