@@ -1,5 +1,7 @@
 // The DLQ record: JSON so that an operator can read it with any NATS tool. Carries the
-// original message (payload base64, headers) and why it was given up.
+// original message (payload base64, headers) and why it was given up. A record always fits in
+// one NATS message: a payload (or headers) too large for it is cut, the record says so
+// (`truncated`, `payloadBytes`), and `stream` + `seq` name the original message.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
 
@@ -17,19 +19,40 @@ export const DlqRecordSchema = z.object({
   payload: z.string(),
   headers: z.record(z.string(), z.array(z.string())),
   at: z.string(),
+  /** Set when the payload or the headers were cut to make the record fit. */
+  truncated: z.boolean().optional(),
+  /** The original payload's size in bytes, when `truncated`. */
+  payloadBytes: z.number().optional(),
 });
 
 export type DlqRecord = z.infer<typeof DlqRecordSchema>;
 
+/** The largest DLQ record written (JSON bytes); the runner lowers it to the server's max payload. */
+export const DLQ_RECORD_MAX_BYTES = 128 * 1024;
+/** `detail` is cut to this many characters. */
+export const DLQ_DETAIL_MAX_CHARS = 4_096;
+
+const encoder = new TextEncoder();
+const jsonBytes = (value: unknown): number => encoder.encode(JSON.stringify(value)).byteLength;
+
+function headersOf(msg: JsMsg): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  if (msg.headers) for (const [k, v] of msg.headers) headers[k] = v;
+  return headers;
+}
+
+/**
+ * The record of `msg`, at most `maxBytes` of JSON: the payload is kept whole when it fits, else
+ * its first bytes are kept (base64), and headers are dropped when they alone do not fit.
+ */
 export function dlqRecordOf(
   msg: JsMsg,
   stage: string,
   reason: string,
   detail: string | undefined,
   now: Date,
+  maxBytes: number = DLQ_RECORD_MAX_BYTES,
 ): DlqRecord {
-  const headers: Record<string, string[]> = {};
-  if (msg.headers) for (const [k, v] of msg.headers) headers[k] = v;
   const record: DlqRecord = {
     v: 1,
     stage,
@@ -38,17 +61,38 @@ export function dlqRecordOf(
     seq: msg.seq,
     reason,
     deliveryCount: msg.info.deliveryCount,
-    payload: Buffer.from(msg.data).toString('base64'),
-    headers,
+    payload: '',
+    headers: headersOf(msg),
     at: now.toISOString(),
   };
-  if (detail !== undefined) record.detail = detail;
+  if (detail !== undefined) {
+    record.detail =
+      detail.length > DLQ_DETAIL_MAX_CHARS ? `${detail.slice(0, DLQ_DETAIL_MAX_CHARS - 3)}...` : detail;
+  }
+  const data = msg.data;
+  // Room for what `truncated` and `payloadBytes` add, whether or not they are set.
+  const overhead = jsonBytes({ truncated: true, payloadBytes: data.byteLength });
+  let rest = maxBytes - jsonBytes(record) - overhead;
+  if (rest < 0 && Object.keys(record.headers).length > 0) {
+    record.headers = {};
+    record.truncated = true;
+    rest = maxBytes - jsonBytes(record) - overhead;
+  }
+  // base64 writes 4 characters per 3 bytes.
+  const room = Math.max(0, Math.floor(rest / 4) * 3);
+  if (data.byteLength <= room) {
+    record.payload = Buffer.from(data).toString('base64');
+  } else {
+    record.payload = Buffer.from(data.subarray(0, room)).toString('base64');
+    record.truncated = true;
+  }
+  if (record.truncated) record.payloadBytes = data.byteLength;
   return record;
 }
 
 /** Publishes once per original message: the msg id is its stream and sequence. */
 export async function publishDlq(js: JetStreamClient, dlqSubject: string, record: DlqRecord): Promise<void> {
-  const bytes = new TextEncoder().encode(JSON.stringify(record));
+  const bytes = encoder.encode(JSON.stringify(record));
   await publishWithId(js, dlqSubject, bytes, `dlq:${record.stream}:${record.seq}`);
 }
 

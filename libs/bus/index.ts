@@ -15,7 +15,7 @@ export type { DesiredBucket, DesiredStream, TopologyConfig } from './topology.js
 export { defineMessage } from './codec.js';
 export type { MessageCodec } from './codec.js';
 export { fnv1a32, partitionOf } from './partition.js';
-export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
+export { casUpdate, decodeKey, encodeKey, isCasConflict, MAX_KEY_TOKEN_LENGTH } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
 export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';

@@ -1,5 +1,7 @@
 // State writes are compare-and-set on the KV revision (STYLE.md rule 7): `create` for the first
 // write, `update(key, value, revision)` after; a conflict reloads and decides again.
+import { createHash } from 'node:crypto';
+
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { KvStore } from './lean.js';
 import type { Counter } from 'prom-client';
@@ -76,11 +78,27 @@ export function isCasConflict(err: unknown): boolean {
   );
 }
 
-/** A KV-safe key from an arbitrary string (user ids, unique-id values): base64url, no padding. */
+/**
+ * The longest key token kept readable: base64url of up to 768 UTF-8 bytes. Every id ingest
+ * accepts (at most 256 characters, libs/events ID_MAX_LENGTH) and every uniqueBy value an entry
+ * accepts (150 characters) fits, so their keys are plain base64url, as they always were.
+ */
+export const MAX_KEY_TOKEN_LENGTH = 1_024;
+
+/**
+ * A KV-safe key token from an arbitrary string (user ids, unique-id values): base64url, no
+ * padding. A longer encoding becomes `=` + the base64url SHA-256 of the string (44 characters):
+ * base64url never writes `=`, so the two forms cannot collide, and a key (which a KV read puts in
+ * a request subject) stays far below the server's 4096-byte control line.
+ */
 export function encodeKey(raw: string): string {
-  return Buffer.from(raw, 'utf8').toString('base64url');
+  const encoded = Buffer.from(raw, 'utf8').toString('base64url');
+  if (encoded.length <= MAX_KEY_TOKEN_LENGTH) return encoded;
+  return `=${createHash('sha256').update(raw, 'utf8').digest('base64url')}`;
 }
 
-export function decodeKey(encoded: string): string {
+/** The string of a key token; undefined for a hashed one (`=`…), which cannot be reversed. */
+export function decodeKey(encoded: string): string | undefined {
+  if (encoded.startsWith('=')) return undefined;
   return Buffer.from(encoded, 'base64url').toString('utf8');
 }

@@ -11,7 +11,7 @@ import { errors, nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 import type { Bus } from './connection.js';
-import { dlqRecordOf, publishDlq } from './dlq.js';
+import { DLQ_RECORD_MAX_BYTES, dlqRecordOf, publishDlq } from './dlq.js';
 import { KeyScheduler } from './key-scheduler.js';
 import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
@@ -101,13 +101,29 @@ export function startRunner(opts: RunnerOptions): Runner {
 
   const count = (outcome: string): void => opts.metrics?.runnerMessages.inc({ stage, outcome });
 
-  const toDlq = async (msg: JsMsg, reason: string, detail?: string): Promise<void> => {
+  /** The largest record the server takes: DLQ_RECORD_MAX_BYTES, or less under a smaller max payload. */
+  const maxRecordBytes = (): number =>
+    Math.min(DLQ_RECORD_MAX_BYTES, (bus.nc.info?.max_payload ?? Infinity) - 1_024);
+
+  /**
+   * Writes the DLQ record, then acks. When the write fails the message is naked with backoff and
+   * (with `hold`: it was in the key scheduler) its keys are blocked until the redelivery, so that
+   * a later message of the same key never overtakes it. Past the budget the handler does not run again: a redelivery only tries
+   * the record again (reason `max_deliver`).
+   */
+  const toDlq = async (msg: JsMsg, reason: string, detail?: string, hold = false): Promise<void> => {
     try {
-      await publishDlq(bus.js, opts.dlqSubject, dlqRecordOf(msg, stage, reason, detail, new Date()));
+      const record = dlqRecordOf(msg, stage, reason, detail, new Date(), maxRecordBytes());
+      await publishDlq(bus.js, opts.dlqSubject, record);
     } catch (err) {
       // The record must exist before the message is dropped: try again later.
       log.error({ err, seq: msg.seq, subject: msg.subject }, 'dlq publish failed');
-      msg.nak(1_000);
+      const delayMs = throwBackoffMs(msg.info.deliveryCount);
+      if (hold && !stopping) {
+        scheduler.block(msg.seq);
+        awaitRedelivery(msg.seq, delayMs);
+      }
+      msg.nak(delayMs);
       count('dlq_failed');
       return;
     }
@@ -126,7 +142,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > opts.maxDeliver) {
       count('max_deliver');
-      return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`);
+      return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`, true);
     }
     const started = performance.now();
     let outcome: Outcome;
@@ -156,7 +172,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     } else if (outcome.kind === 'retry') {
       if (deliveryCount >= opts.maxDeliver) {
         count('max_deliver');
-        return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`);
+        return toDlq(msg, 'max_deliver', `gave up after ${deliveryCount} deliveries`, true);
       }
       // Later messages of its keys wait for the redelivery: per-key order (DESIGN.md §5.2).
       if (!stopping) {
@@ -167,7 +183,7 @@ export function startRunner(opts: RunnerOptions): Runner {
       count('retry');
     } else {
       count('terminal');
-      await toDlq(msg, outcome.reason, outcome.detail);
+      await toDlq(msg, outcome.reason, outcome.detail, true);
     }
   };
 

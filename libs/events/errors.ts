@@ -16,6 +16,8 @@ export const EventCodes = {
   BAD_TIMESTAMP: 'CAIRN_E_EVENT_BAD_TIMESTAMP',
   MESSAGE_ID_TOO_LONG: 'CAIRN_E_EVENT_MESSAGE_ID_TOO_LONG',
   WRONG_TYPE: 'CAIRN_E_EVENT_WRONG_TYPE',
+  TOO_DEEP: 'CAIRN_E_EVENT_TOO_DEEP',
+  ID_TOO_LONG: 'CAIRN_E_EVENT_ID_TOO_LONG',
 } as const;
 
 export type EventCode = (typeof EventCodes)[keyof typeof EventCodes];

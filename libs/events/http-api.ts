@@ -3,7 +3,9 @@
 // accepts and drops later (no identity, a track without `event`, a bad type) is accepted here and
 // refused by the normalization that follows, so it lands in `dlq.ingest` with its reason.
 import type { EventType } from '../journey/index.js';
-import { eventSizeBytes } from './json.js';
+import type { EventCode } from './errors.js';
+import { identifierProblem } from './identifiers.js';
+import { eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, tooDeep } from './json.js';
 import { describeValue, isPlainObject } from './plain.js';
 import { isEventType } from './spec.js';
 import { DEFAULT_MAX_EVENT_BYTES } from './normalize.js';
@@ -37,8 +39,10 @@ export interface HttpApiEvent {
   body: Record<string, unknown>;
 }
 
+/** A refusal: `reason` for the producer, and `code` when an event code names it (an event too
+ * deep, an id too long); the HTTP answer is a 400 either way. */
 export type HttpApiResult =
-  { ok: true; events: HttpApiEvent[]; writeKey?: string } | { ok: false; reason: string };
+  { ok: true; events: HttpApiEvent[]; writeKey?: string } | { ok: false; reason: string; code?: EventCode };
 
 export interface HttpApiOptions {
   /** Makes a messageId for an event without one (Segment assigns one too). */
@@ -46,8 +50,38 @@ export interface HttpApiOptions {
   limits?: Partial<HttpLimits>;
 }
 
-function bad(reason: string): HttpApiResult {
-  return { ok: false, reason };
+function bad(reason: string, code?: EventCode): HttpApiResult {
+  return code === undefined ? { ok: false, reason } : { ok: false, reason, code };
+}
+
+/** What refuses one event before it is stored: its nesting (checked first: measuring the size
+ * recurses), its size, its ids. `where` names it in the reason (`batch[3] `), or is empty. */
+function eventProblem(
+  item: Record<string, unknown>,
+  type: unknown,
+  where: string,
+  limits: HttpLimits,
+): HttpApiResult | undefined {
+  if (nestsDeeperThan(item, MAX_EVENT_DEPTH)) {
+    const p = tooDeep(MAX_EVENT_DEPTH);
+    return bad(where ? `${where}: ${p.reason}` : p.reason, p.code);
+  }
+  const size = eventSizeBytes(item);
+  if (size > limits.maxEventBytes) {
+    return where
+      ? bad(`${where} is ${size} bytes; the limit is ${limits.maxEventBytes} bytes per event`)
+      : bad(`the event is ${size} bytes; the limit is ${limits.maxEventBytes} bytes`);
+  }
+  const id = identifierProblem(item, type);
+  if (id) return bad(where ? `${where}.${id.reason}` : id.reason, id.code);
+  return undefined;
+}
+
+/** A prepared event nests what the batch shares (`context`, `integrations`): check it again. */
+function preparedProblem(e: HttpApiEvent, where: string): HttpApiResult | undefined {
+  if (!nestsDeeperThan(e.body, MAX_EVENT_DEPTH)) return undefined;
+  const p = tooDeep(MAX_EVENT_DEPTH);
+  return bad(where ? `${where} with the batch's context: ${p.reason}` : p.reason, p.code);
 }
 
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
@@ -96,10 +130,8 @@ export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApi
     writeKey === undefined ? { ok: true, events } : { ok: true, events, writeKey };
 
   if (path !== 'batch') {
-    const size = eventSizeBytes(raw);
-    if (size > limits.maxEventBytes) {
-      return bad(`the event is ${size} bytes; the limit is ${limits.maxEventBytes} bytes`);
-    }
+    const refused = eventProblem(raw, raw.type ?? path, '', limits);
+    if (refused) return refused;
     return withKey([prepare(raw, path, undefined, opts)]);
   }
 
@@ -111,11 +143,12 @@ export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApi
   const events: HttpApiEvent[] = [];
   for (const [i, item] of items.entries()) {
     if (!isPlainObject(item)) return bad(`batch[${i}] must be an event object, got ${describeValue(item)}`);
-    const size = eventSizeBytes(item);
-    if (size > limits.maxEventBytes) {
-      return bad(`batch[${i}] is ${size} bytes; the limit is ${limits.maxEventBytes} bytes per event`);
-    }
-    events.push(prepare(item, undefined, raw, opts));
+    const refused = eventProblem(item, item.type, `batch[${i}]`, limits);
+    if (refused) return refused;
+    const event = prepare(item, undefined, raw, opts);
+    const deep = preparedProblem(event, `batch[${i}]`);
+    if (deep) return deep;
+    events.push(event);
   }
   return withKey(events);
 }

@@ -17,7 +17,8 @@ export {
 } from './spec.js';
 export { parseSpecTimestamp } from './timestamp.js';
 export { correctTimestamp, type ClientTimes } from './skew.js';
-export { parseEventJson, eventSizeBytes, type JsonResult } from './json.js';
+export { parseEventJson, eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, type JsonResult } from './json.js';
+export { ID_MAX_LENGTH, identifierProblem } from './identifiers.js';
 export { findJsonSyntaxError, type JsonSyntaxError } from './json-syntax.js';
 export {
   normalizeEvent,

@@ -10,8 +10,43 @@ const BOM = [0xef, 0xbb, 0xbf];
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false; error: EventProblem };
 
+/** How deep an event may nest objects and arrays; the event object itself is level 1. */
+export const MAX_EVENT_DEPTH = 32;
+
+/**
+ * True when `value` nests objects or arrays more than `maxDepth` levels deep (`value` itself,
+ * when an object or array, is level 1). Iterative, with an explicit stack, so that no input can
+ * overflow the call stack; it stops at the first value too deep (a cycle is too deep too).
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  // An object reached twice (only a programmatic caller shares one) is walked again only from
+  // deeper than before: at most maxDepth walks of each, never an exponential number.
+  const deepest = new Map<object, number>();
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (typeof top.value !== 'object' || top.value === null) continue;
+    if (top.depth > maxDepth) return true;
+    if ((deepest.get(top.value) ?? 0) >= top.depth) continue;
+    deepest.set(top.value, top.depth);
+    const children = Array.isArray(top.value) ? top.value : Object.values(top.value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: top.depth + 1 });
+    }
+  }
+  return false;
+}
+
+/** The refusal of an event nested deeper than `maxDepth`. */
+export function tooDeep(maxDepth: number): EventProblem {
+  return {
+    code: EventCodes.TOO_DEEP,
+    reason: `the event nests objects or arrays more than ${maxDepth} levels deep; flatten it`,
+  };
+}
+
 /** UTF-8 size of an event as compact JSON: what the 32 KB per-event limit measures.
- * Throws a TypeError for what JSON cannot hold (BigInt, cycles). */
+ * Throws a TypeError for what JSON cannot hold (BigInt, cycles). JSON.stringify recurses:
+ * check the depth first (nestsDeeperThan). */
 export function eventSizeBytes(raw: unknown): number {
   const text = JSON.stringify(raw) as string | undefined;
   return text === undefined ? 0 : encoder.encode(text).byteLength;

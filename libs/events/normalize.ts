@@ -4,7 +4,8 @@
 import type { z } from 'zod';
 import type { EventType, Instant, NormalizedEvent } from '../journey/index.js';
 import { EventCodes, type EventProblem } from './errors.js';
-import { eventSizeBytes, tooLarge } from './json.js';
+import { eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, tooDeep, tooLarge } from './json.js';
+import { identifierProblem } from './identifiers.js';
 import { describeValue, isPlainObject } from './plain.js';
 import { correctTimestamp } from './skew.js';
 import { EVENT_TYPES, isEventType, specEventSchema, type SpecEvent } from './spec.js';
@@ -109,6 +110,8 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
       reason: `an event must be a JSON object, got ${describeValue(raw)}`,
     });
   }
+  // Before anything walks the event recursively (the size measure, the encodings downstream).
+  if (nestsDeeperThan(raw, MAX_EVENT_DEPTH)) return refuse(tooDeep(MAX_EVENT_DEPTH));
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   let size = opts.sizeBytes;
   if (size === undefined) {
@@ -125,6 +128,8 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
 
   const type = resolveType(raw, opts.typeHint);
   if (typeof type !== 'string') return refuse(type);
+  const longId = identifierProblem(raw, type);
+  if (longId) return refuse(longId);
 
   const parsed = specEventSchema.safeParse({ ...raw, type });
   if (!parsed.success) {

@@ -3,6 +3,9 @@
 import { JourneyCodes, JourneyError } from './errors.js';
 import type { Limits } from './types.js';
 
+/** Destination ids are 1-64 characters (libs/bus destination-registry); not configurable. */
+export const DESTINATION_ID_MAX_LENGTH = 64;
+
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSteps: 50,
   maxNameLength: 73,

@@ -16,6 +16,7 @@ import type {
   StepKey,
 } from './types.js';
 import { utf8Length } from './utf8.js';
+import { DESTINATION_ID_MAX_LENGTH } from './limits.js';
 
 /** Step id of the exit send in step keys and delivery ids; upper case, so no step can take it. */
 export const EXIT_SEND_STEP_ID = 'EXIT';
@@ -23,11 +24,15 @@ export const EXIT_SEND_STEP_ID = 'EXIT';
 const KV_SAFE = /^[-_=a-zA-Z0-9]+$/;
 
 /**
- * `<instance>.<step>.<visit>.<destination>`: stable across retries and redeliveries, and a valid
- * KV key (`sent.<deliveryId>`). A destination id with other characters is replaced by its hash.
+ * `<instance>.<step>.<visit>.<destination>`: stable across retries and redeliveries, and a short,
+ * valid KV key (`sent.<deliveryId>`). A destination id with other characters, or longer than a
+ * destination id can be (64), is replaced by its hash.
  */
 export function deliveryIdOf(instanceId: string, stepId: string, visit: number, destination: string): string {
-  const dest = KV_SAFE.test(destination) ? destination : `h${hashParts(destination)}`;
+  const dest =
+    KV_SAFE.test(destination) && destination.length <= DESTINATION_ID_MAX_LENGTH
+      ? destination
+      : `h${hashParts(destination)}`;
   return `${instanceId}.${stepId}.${visit}.${dest}`;
 }
 

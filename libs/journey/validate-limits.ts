@@ -3,6 +3,7 @@ import type { Draft } from './draft.js';
 import { formatDuration } from './duration.js';
 import { JourneyCodes } from './errors.js';
 import { error, type PathSegment } from './issues.js';
+import { DESTINATION_ID_MAX_LENGTH } from './limits.js';
 import type { Limits, SendSpec, Step, ValidationIssue } from './types.js';
 
 function nameLength(
@@ -60,6 +61,20 @@ function send(issues: ValidationIssue[], path: PathSegment[], spec: SendSpec, li
           : 'split the send into several steps',
       ),
     );
+  }
+  for (const [i, id] of spec.to.entries()) {
+    // A destination id is at most 64 characters; a longer reference would make keys (the
+    // destination's, the delivery's `sent` record) too long for a request subject.
+    if (id.length > DESTINATION_ID_MAX_LENGTH) {
+      issues.push(
+        error(
+          JourneyCodes.BAD_ID,
+          [...path, 'to', i],
+          `the destination id is ${id.length} characters long; a destination id has at most ${DESTINATION_ID_MAX_LENGTH}`,
+          'use the id of a destination stored with `cairn destination put`',
+        ),
+      );
+    }
   }
   const mappings = Object.keys(spec.payload ?? {}).length;
   if (mappings > limits.maxPayloadMappings) {

@@ -194,6 +194,12 @@ async function redrive(bus: Bus, s: Stored): Promise<string> {
       return r.subject;
     }
   }
+  if (r.truncated) {
+    throw new CliError(
+      `record ${s.seq} holds only part of its message (${r.payloadBytes ?? '?'} bytes, too large for a record)`,
+      `The original is message ${r.seq} of stream ${r.stream} while that stream keeps it; drop ${s.seq} when done`,
+    );
+  }
   await publishWithId(bus.js, r.subject, Buffer.from(r.payload, 'base64'), msgId);
   return r.subject;
 }

@@ -165,7 +165,16 @@ export async function userInstanceKeys(
   userKey: string,
 ): Promise<string[]> {
   const prefix = `${journeyId}.`;
-  return (await activeKeys(ctx, userKey))
-    .filter((key) => key.startsWith(prefix))
-    .map((key) => decodeKey(key.split('.').pop() ?? ''));
+  const out: string[] = [];
+  for (const key of await activeKeys(ctx, userKey)) {
+    if (!key.startsWith(prefix)) continue;
+    const decoded = decodeKey(key.split('.').pop() ?? '');
+    if (decoded !== undefined) out.push(decoded);
+    else {
+      // A hashed instance key (a very long uniqueBy value): the instance holds the value.
+      const entry = await ctx.instances.get(key);
+      if (entry?.operation === 'PUT') out.push(instanceCodec.decode(entry.value).instanceKey);
+    }
+  }
+  return out;
 }

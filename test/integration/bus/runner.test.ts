@@ -1,12 +1,18 @@
 // Handlers are async by contract even when a test handler never awaits.
 /* eslint-disable @typescript-eslint/require-await */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { JsMsg } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import t from 'tap';
 
 import {
   ack,
   connectBus,
   decodeDlqRecord,
+  provision,
   retry,
   startRunner,
   STREAMS,
@@ -14,8 +20,10 @@ import {
   type Outcome,
   type RunnerOptions,
 } from '../../../libs/bus/index.js';
+import { loadConfig } from '../../../libs/config/index.js';
 import { createMetrics } from '../../../libs/telemetry/index.js';
 import { silentLogger, waitUntil, withBus, type TestBus } from '../../helpers/bus.js';
+import { withNats } from '../../helpers/nats-server.js';
 
 const text = (m: JsMsg): string => new TextDecoder().decode(m.data);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -271,4 +279,69 @@ void t.test('a key waiting for a redelivery goes on once the message left the st
   await waitUntil(() => handled.includes('k:next'), 15_000, "the key's next message");
   t.ok(settled.includes(stuck.seq), 'the gone message is settled');
   t.ok(settled.includes(next.seq), 'the next one too');
+});
+
+void t.test(
+  'a terminal message whose DLQ write fails holds its key until the record is written',
+  async (t) => {
+    const tb = await withBus(t);
+    // No stream takes `late.matcher` yet: the first DLQ write fails.
+    const handled: string[] = [];
+    const { runner, metrics } = run(tb, t, {
+      dlqSubject: 'late.matcher',
+      handler: async (m) => {
+        handled.push(text(m));
+        return text(m) === 'a:1' ? terminal('bad_input') : ack();
+      },
+    });
+    await runner.ready;
+    for (const b of ['a:1', 'a:2', 'b:1']) await tb.bus.js.publish('match.0.event', bytes(b));
+    const failed = async (): Promise<number> =>
+      (await metrics.runnerMessages.get()).values.find((v) => v.labels.outcome === 'dlq_failed')?.value ?? 0;
+    await waitUntil(async () => (await failed()) >= 1, 10_000, 'a failed dlq write');
+    await tb.bus.jsm.streams.add({ name: 'LATE', subjects: ['late.>'] });
+
+    await waitUntil(() => handled.length === 4, 15_000, 'a:1 again, then a:2');
+    t.same(
+      handled.filter((h) => h.startsWith('a:')),
+      ['a:1', 'a:1', 'a:2'],
+      'a:2 waited for the redelivery of a:1',
+    );
+    t.ok(handled.indexOf('b:1') < handled.lastIndexOf('a:1'), 'another key was not held');
+    const m = await tb.bus.jsm.streams.getMessage('LATE', { last_by_subj: 'late.matcher' });
+    t.equal(decodeDlqRecord(m!.data).reason, 'bad_input');
+  },
+);
+
+void t.test('a DLQ record fits the server max payload whatever the message weighs', async (t) => {
+  // A server that takes at most 64 KB per message.
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-maxpayload-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'nats.conf');
+  await writeFile(conf, 'max_payload: 65536\n');
+  const server = await withNats(t, { args: ['-c', conf] });
+  const config = loadConfig({ NATS_URL: server.url });
+  const bus = await connectBus({ url: server.url, name: 'test', logger: silentLogger });
+  t.teardown(() => bus.close());
+  await provision(bus, config, silentLogger);
+  const tb: TestBus = { server, bus, config };
+  t.equal(bus.nc.info?.max_payload, 65_536);
+
+  const { runner } = run(tb, t, { handler: async () => terminal('bad_input', 'd'.repeat(10_000)) });
+  await runner.ready;
+  // Headers that double in JSON (a quote is written \"), and a payload near the limit.
+  const h = headers();
+  h.set('X-Quotes', '"'.repeat(33_000));
+  await bus.js.publish('match.0.event', bytes('a:heavy-headers'), { headers: h });
+  await bus.js.publish('match.0.event', bytes(`b:${'p'.repeat(60_000)}`));
+  await waitUntil(async () => (await dlqRecords(tb, 'dlq.matcher')).length === 2, 15_000, 'both records');
+  const [heavy, big] = await dlqRecords(tb, 'dlq.matcher');
+  t.same(heavy!.headers, {}, 'headers too heavy for a record are dropped');
+  t.equal(heavy!.truncated, true);
+  t.equal(Buffer.from(heavy!.payload, 'base64').toString(), 'a:heavy-headers', 'the payload is whole');
+  t.equal(heavy!.detail?.length, 4_096, 'a long detail is cut');
+  t.equal(big!.truncated, true);
+  t.equal(big!.payloadBytes, 60_002);
+  t.ok(Buffer.from(big!.payload, 'base64').byteLength > 30_000, 'most of the payload is kept');
+  for (const r of [heavy!, big!]) t.ok(JSON.stringify(r).length < 65_536, 'each record fits');
 });

@@ -100,3 +100,29 @@ void t.test('list, show, retry and drop dead letters', async (t) => {
   r = await run('retry', 'x');
   t.equal(r.code, 1);
 });
+
+void t.test('retry refuses a record whose payload was cut to fit', async (t) => {
+  const tb = await withBus(t);
+  const record = {
+    v: 1,
+    stage: 'ingest',
+    stream: 'EVENTS',
+    subject: 'events.track',
+    seq: 7,
+    reason: 'CAIRN_E_EVENT_TOO_LARGE',
+    deliveryCount: 1,
+    payload: Buffer.from('{"userId":"u-1","prop').toString('base64'),
+    headers: {},
+    at: new Date().toISOString(),
+    truncated: true,
+    payloadBytes: 1_000_000,
+  };
+  const ack = await tb.bus.js.publish('dlq.ingest', new TextEncoder().encode(JSON.stringify(record)));
+  const io = captureIo({ NATS_URL: tb.server.url });
+  const code = await runCli(['dlq', 'retry', String(ack.seq)], io);
+  t.equal(code, 1);
+  t.match(io.stderr.join('\n'), /holds only part of its message \(1000000 bytes/);
+  t.match(io.stderr.join('\n'), /message 7 of stream EVENTS/);
+  t.equal((await tb.bus.jsm.streams.info('EVENTS')).state.messages, 0, 'nothing re-driven');
+  t.equal((await tb.bus.jsm.streams.info('DLQ')).state.messages, 1, 'the record is kept');
+});

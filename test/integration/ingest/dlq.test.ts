@@ -35,3 +35,35 @@ void t.test('malformed and oversized events go to the DLQ; a valid one after the
     4,
   );
 });
+
+void t.test(
+  'an event near the server max payload reaches the DLQ at once, its record cut to fit',
+  async (t) => {
+    const h = await withIngest(t);
+    const body = { userId: 'u-big', event: 'Huge', properties: { blob: 'x'.repeat(1_000_000) } };
+    const size = new TextEncoder().encode(JSON.stringify(body)).byteLength;
+    t.ok(size > (h.bus.nc.info?.max_payload ?? 0) * 0.9, `the event is ${size} bytes, near the max payload`);
+    const { seq } = await h.publish('events.track', body);
+    await h.publish('events.track', { userId: 'u-2', event: 'Fine', messageId: 'after-big' });
+
+    await waitUntil(() => h.dlq.length === 1 && h.routed.length === 1, 15_000, 'dlq record and routed event');
+    const record = h.dlq[0]!;
+    t.equal(record.reason, 'CAIRN_E_EVENT_TOO_LARGE');
+    t.equal(record.deliveryCount, 1, 'refused on its first delivery');
+    t.equal(record.stream, 'EVENTS');
+    t.equal(record.seq, seq, 'the record names the original message');
+    t.equal(record.truncated, true);
+    t.equal(record.payloadBytes, size);
+    const kept = Buffer.from(record.payload, 'base64');
+    t.ok(
+      kept.byteLength > 0 && kept.byteLength < size,
+      `a prefix of the payload is kept (${kept.byteLength} bytes)`,
+    );
+    t.equal(kept.toString(), JSON.stringify(body).slice(0, kept.byteLength));
+    await waitUntil(
+      async () => (await h.bus.jsm.consumers.info('EVENTS', 'ingest')).num_ack_pending === 0,
+      10_000,
+      'nothing pending on the ingest consumer',
+    );
+  },
+);

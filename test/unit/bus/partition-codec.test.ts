@@ -7,6 +7,8 @@ import {
   defineMessage,
   encodeKey,
   fnv1a32,
+  instanceKvKey,
+  MAX_KEY_TOKEN_LENGTH,
   partitionOf,
 } from '../../../libs/bus/index.js';
 
@@ -60,5 +62,25 @@ void t.test('encodeKey makes any string a valid KV key', (t) => {
     t.match(key, /^[-/_=.a-zA-Z0-9]+$/);
     t.equal(decodeKey(key), raw);
   }
+  t.end();
+});
+
+void t.test('a key token stays bounded: long values are hashed, short keys unchanged', (t) => {
+  // Every key an accepted id or uniqueBy value ever made is plain base64url, as before.
+  const id = '用'.repeat(256); // 768 UTF-8 bytes: the longest a 256-character id encodes to
+  t.equal(encodeKey(id), Buffer.from(id).toString('base64url'));
+  t.equal(encodeKey(id).length, MAX_KEY_TOKEN_LENGTH);
+  t.equal(decodeKey(encodeKey(id)), id);
+
+  const long = 'c'.repeat(20_000);
+  const hashed = encodeKey(long);
+  t.match(hashed, /^=[-_a-zA-Z0-9]{43}$/, 'a SHA-256 behind "=", which base64url never writes');
+  t.equal(encodeKey(long), hashed, 'stable');
+  t.not(encodeKey(`${long}d`), hashed, 'another value, another key');
+  t.equal(decodeKey(hashed), undefined, 'not reversible');
+
+  const key = instanceKvKey('carts', 'u1', long);
+  t.ok(key.length < 100, `an instance key for a 20,000-character uniqueBy value is ${key.length} characters`);
+  t.equal(instanceKvKey('carts', 'u1', 'c1'), `carts.${encodeKey('u1')}.${encodeKey('c1')}`);
   t.end();
 });

@@ -92,6 +92,31 @@ void t.test('refusals name the problem', (t) => {
   t.end();
 });
 
+void t.test('ids too long and events too deep are refused with their event code', (t) => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+  const long = 'x'.repeat(257);
+  const cases: Array<[Parameters<typeof prepareHttpEvents>[0], unknown, string, RegExp]> = [
+    ['track', { userId: 'u', properties: { deep } }, 'CAIRN_E_EVENT_TOO_DEEP', /^the event nests/],
+    ['batch', { batch: [{ userId: 'u' }, { userId: 'u', deep }] }, 'CAIRN_E_EVENT_TOO_DEEP', /^batch\[1\]: /],
+    ['track', { userId: long }, 'CAIRN_E_EVENT_ID_TOO_LONG', /^userId must be at most 256/],
+    ['identify', { anonymousId: long }, 'CAIRN_E_EVENT_ID_TOO_LONG', /^anonymousId /],
+    ['alias', { userId: 'u', previousId: long }, 'CAIRN_E_EVENT_ID_TOO_LONG', /^previousId /],
+    [
+      'batch',
+      { batch: [{ type: 'group', userId: 'u', groupId: long }] },
+      'CAIRN_E_EVENT_ID_TOO_LONG',
+      /^batch\[0\]\.groupId /,
+    ],
+    ['track', { userId: 'u', messageId: long }, 'CAIRN_E_EVENT_MESSAGE_ID_TOO_LONG', /^messageId /],
+  ];
+  for (const [path, body, code, reason] of cases) {
+    const r = prepareHttpEvents(path, body, opts);
+    t.match(r, { ok: false, code, reason }, `${path}: ${String(reason)}`);
+  }
+  t.end();
+});
+
 void t.test('Basic auth: the user part is the write key', (t) => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   t.equal(writeKeyFromBasicAuth(`Basic ${b64('key1:')}`), 'key1');

@@ -2,6 +2,7 @@
 import t from 'tap';
 import {
   EventCodes,
+  nestsDeeperThan,
   normalizeEvent,
   type EventProblem,
   type NormalizeOptions,
@@ -20,6 +21,13 @@ interface Case {
 
 const cycle: Record<string, unknown> = { type: 'track' };
 cycle.self = cycle;
+
+/** An event whose properties hold arrays nested so that it has `depth` levels in all. */
+function nested(depth: number): Record<string, unknown> {
+  let value: unknown = 1;
+  for (let i = 0; i < depth - 2; i++) value = [value];
+  return { ...track, properties: { a: value } };
+}
 
 const cases: Case[] = [
   // Not an event object at all
@@ -41,12 +49,40 @@ const cases: Case[] = [
   })),
   {
     name: 'cannot be written as JSON',
-    raw: cycle,
+    raw: { ...track, n: 1n },
     error: {
       code: EventCodes.NOT_JSON,
       reason: /^the event cannot be written as JSON: /,
     },
   },
+  // Nesting: checked without recursion, before the size is measured
+  {
+    name: 'nested 10,000 levels deep (size measured here)',
+    raw: nested(10_000),
+    error: { code: EventCodes.TOO_DEEP, reason: /more than 32 levels deep/ },
+  },
+  {
+    name: 'nested 100,000 levels deep (size given by the transport)',
+    raw: nested(100_000),
+    opts: { sizeBytes: 100 },
+    error: { code: EventCodes.TOO_DEEP, reason: /more than 32 levels deep/ },
+  },
+  { name: 'nested 33 levels deep', raw: nested(33), error: { code: EventCodes.TOO_DEEP, reason: /32/ } },
+  { name: 'a cycle', raw: cycle, error: { code: EventCodes.TOO_DEEP, reason: /32/ } },
+  // Ids that become part of keys
+  ...(['userId', 'anonymousId', 'previousId', 'groupId'] as const).map((field) => ({
+    name: `${field} over 256 characters`,
+    raw: {
+      ...track,
+      type: field === 'previousId' ? 'alias' : field === 'groupId' ? 'group' : 'track',
+      [field]: 'i'.repeat(257),
+    },
+    error: {
+      code: EventCodes.ID_TOO_LONG,
+      field,
+      reason: new RegExp(`^${field} must be at most 256 characters \\(got 257: "i{60}\\.\\.\\.\\)$`),
+    },
+  })),
   {
     name: 'too large (size given by the caller)',
     raw: track,
@@ -233,7 +269,7 @@ const cases: Case[] = [
     error: {
       code: EventCodes.MESSAGE_ID_TOO_LONG,
       field: 'messageId',
-      reason: /^messageId must be at most 100 characters \(got "x{60}\.\.\.\)$/,
+      reason: /^messageId must be at most 100 characters \(got 101: "x{60}\.\.\.\)$/,
     },
   },
   {
@@ -285,5 +321,36 @@ void t.test('the first problem in field order is the one reported', (t) => {
     { receivedAt: 0, generateId: ids() },
   );
   t.match(result, { ok: false, error: { field: 'userId' } });
+  t.end();
+});
+
+void t.test('32 levels and 256-character ids are accepted', (t) => {
+  const deep = normalizeEvent(nested(32), { receivedAt: RECEIVED_AT, generateId: ids() });
+  t.equal(deep.ok, true, '32 levels');
+  const id = 'i'.repeat(256);
+  for (const raw of [
+    { ...track, userId: id, anonymousId: id },
+    { type: 'alias', userId: 'u1', previousId: id },
+    { type: 'group', userId: 'u1', groupId: id },
+    // Ids another type has no use for are not keys: not checked.
+    { ...track, previousId: 'p'.repeat(1_000), groupId: 'g'.repeat(1_000) },
+  ]) {
+    t.equal(
+      normalizeEvent(raw, { receivedAt: RECEIVED_AT, generateId: ids() }).ok,
+      true,
+      raw.type ?? 'track',
+    );
+  }
+  t.end();
+});
+
+void t.test('the depth walk takes a value shared at every level in linear time', (t) => {
+  // 30 levels, each holding the next twice: 2^30 paths, 30 objects.
+  let shared: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < 29; i++) shared = { a: shared, b: shared };
+  const started = Date.now();
+  t.equal(nestsDeeperThan(shared, 32), false);
+  t.equal(nestsDeeperThan(shared, 29), true);
+  t.ok(Date.now() - started < 2_000, `walked in ${Date.now() - started} ms`);
   t.end();
 });

@@ -67,6 +67,16 @@ void t.test('an explicit mapping reads context paths; a missing one is null', (t
     /^[-_=.a-zA-Z0-9]+$/,
     'an unsafe destination id is hashed into the delivery id',
   );
+  const long = deliveryIdOf(id, 'mapped-send', 1, 'd'.repeat(5_000));
+  t.ok(
+    long.length < id.length + 40,
+    `a 5,000-character destination id is hashed too (${long.length} characters)`,
+  );
+  t.equal(
+    deliveryIdOf(id, 's', 1, 'd'.repeat(64)),
+    `${id}.s.1.${'d'.repeat(64)}`,
+    'a 64-character one is kept',
+  );
   t.same(delivers[0]?.payload, {
     order: 'o1',
     nested: 'sku-1',

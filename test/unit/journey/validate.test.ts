@@ -528,6 +528,13 @@ const rows: Row[] = [
     message: /lists 6/,
   },
   {
+    name: 'a destination id longer than a destination id can be',
+    mutate: (d) => (d.steps[2].to = ['crm', 'd'.repeat(65)]),
+    code: 'BAD_ID',
+    path: 'steps[2].to[1]',
+    message: /65 characters long; a destination id has at most 64/,
+  },
+  {
     name: 'too many payload mappings',
     mutate: () => undefined,
     limits: { maxPayloadMappings: 1 },
