@@ -313,7 +313,8 @@ export interface Instance {
   context: { entry: EventSnapshot; events: Record<string, EventSnapshot> };
   /** Events seen while not in a hold that might want them (for `lookback`), bounded. */
   recent: EventSnapshot[];
-  /** The last applied inputs and the commands they produced (redelivery re-publishes them). */
+  /** The last applied inputs and the commands they produced (redelivery re-publishes them):
+   * 8 ids, the newest input's commands and older ones' within 16 KiB (decide.ts rememberApplied). */
   applied: Array<{ inputId: string; commands: Command[] }>;
   /** Outcome once ended. */
   endReason?: string;
