@@ -318,6 +318,9 @@ export interface Instance {
   applied: Array<{ inputId: string; commands: Command[] }>;
   /** Outcome once ended. */
   endReason?: string;
+  /** When retention reduced the ended instance to a compact record (retain.ts): a `once`
+   * journey's refusal of re-entry and the ids of its last inputs, without their data. */
+  compactedAt?: Instant;
 }
 
 // ---------------------------------------------------------------------------------------------
