@@ -12,10 +12,14 @@ import {
   instanceKvKey,
   publishJourneyVersion,
   STREAMS,
+  WATERMARK_KEY,
+  watermarkCodec,
 } from '../../../libs/bus/index.js';
+import { createMetrics } from '../../../libs/telemetry/index.js';
+import { startTimer } from '../../../services/timer/index.js';
 import { parseJourney, type Instance } from '../../../libs/journey/index.js';
 import { retentionToken } from '../../../services/matcher/index.js';
-import { waitUntil } from '../../helpers/bus.js';
+import { silentLogger, waitUntil } from '../../helpers/bus.js';
 import { track, withMatcher, type MatcherHarness } from './helpers.js';
 
 const RETENTION_MS = 2_000;
@@ -136,6 +140,30 @@ void t.test('every_time: removed after its retention, no marker; a newer instanc
   t.equal((await stored(h, key))?.instance.id, second.id, 'a retention timer never removes another instance');
   t.equal((await h.deliveries()).length, 2);
   t.equal((await h.bus.jsm.streams.info(STREAMS.MATCH)).state.messages, 0);
+});
+
+void t.test('with the timer service: an ended instance is gone after its retention', async (t) => {
+  const h = await withMatcher(t, { CAIRN_INSTANCE_RETENTION: '2s' });
+  await publish(h, FORM);
+  await h.start();
+  const timers = await startTimer({
+    config: h.config,
+    bus: h.bus,
+    logger: silentLogger,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  t.teardown(() => timers.stop(1_000));
+  // No ingest here: its watermark, which holds journey timers back, is set well ahead.
+  const state = await h.bus.kv(BUCKETS.state);
+  await state.put(WATERMARK_KEY, watermarkCodec.encode({ v: 1, at: Date.now() + 3_600_000 }));
+  const key = instanceKvKey('form', 'dan', 'f-9');
+  await h.sendEvent(track('dan', 'form_sent', { form_id: 'f-9' }));
+  await waitUntil(async () => (await stored(h, key))?.instance.status === 'completed', 10_000, 'completed');
+  const endedAt = (await stored(h, key))!.instance.updatedAt;
+  await waitUntil(async () => (await stored(h, key)) === undefined, 15_000, 'removed by its retention');
+  const gone = Date.now();
+  t.ok(gone >= endedAt + RETENTION_MS, `removed ${gone - endedAt} ms after the end, not before 2 s`);
+  t.equal((await h.deliveries()).length, 1);
 });
 
 void t.test('large payloads: the stored instance stays under the byte bound', async (t) => {
