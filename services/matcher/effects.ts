@@ -11,7 +11,7 @@ import {
 import type { Command, Instance } from '../../libs/journey/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 import { countUserLimitRefusal } from './rate.js';
-import { scheduleRetention, type InstanceAt } from './retention.js';
+import { retentionOverdue, scheduleRetention, type InstanceAt } from './retention.js';
 
 export interface EffectsContext {
   bus: Bus;
@@ -37,8 +37,14 @@ export async function publishCommands(
   const p = t.partition;
   const userKey = t.userKey;
   const journal = commands.filter((c) => c.kind === 'journal');
+  const now = Date.now();
   await Promise.all([
     journal.length > 0 ? publishJournal(ctx, p, journal) : undefined,
+    // An ended instance past its retention that was never retired gets its retention now.
+    retentionOverdue(committed, ctx.instanceRetentionMs, now) &&
+    !commands.some((c) => c.kind === 'instance.end')
+      ? scheduleRetention(ctx, t, committed!, now)
+      : undefined,
     ...commands.map(async (c) => {
       switch (c.kind) {
         case 'timer.start': {

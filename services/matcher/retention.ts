@@ -40,14 +40,15 @@ export interface InstanceAt {
   partition: number;
 }
 
-/** Schedules the retention of an instance that ended: due `retentionMs` after its last update. */
+/** Schedules the retention of an instance that ended: due `instanceRetentionMs` after its end
+ * (its last update), or at `at`. */
 export async function scheduleRetention(
   ctx: { bus: Bus; timerBucketMs: number; instanceRetentionMs: number },
   t: InstanceAt,
   ended: Instance,
+  at = ended.updatedAt + ctx.instanceRetentionMs,
 ): Promise<void> {
   const token = retentionToken(ended.id);
-  const at = ended.updatedAt + ctx.instanceRetentionMs;
   const bytes = TimerMessage.encode({
     v: 1,
     kind: 'timer',
@@ -62,6 +63,19 @@ export async function scheduleRetention(
     subjects.timerBucket(t.partition, Math.floor(at / ctx.timerBucketMs)),
     bytes,
     token,
+  );
+}
+
+/**
+ * Whether an ended instance a decision read is past its retention and was never retired: it
+ * ended before retention existed (or its timer was lost). Its retention is then scheduled now.
+ */
+export function retentionOverdue(instance: Instance | undefined, retentionMs: number, now: number): boolean {
+  return (
+    instance !== undefined &&
+    instance.status !== 'active' &&
+    instance.compactedAt === undefined &&
+    instance.updatedAt + retentionMs < now
   );
 }
 

@@ -142,6 +142,39 @@ void t.test('every_time: removed after its retention, no marker; a newer instanc
   t.equal((await h.bus.jsm.streams.info(STREAMS.MATCH)).state.messages, 0);
 });
 
+void t.test(
+  'an instance that ended before retention existed is retired when an input reads it',
+  async (t) => {
+    const h = await withMatcher(t, { CAIRN_INSTANCE_RETENTION: '2s' });
+    await publish(h, ONCE);
+    await h.start();
+    const key = instanceKvKey('welcome', 'eve', '_');
+    await h.sendEvent(track('eve', 'signed_up', { plan: 'pro' }));
+    await waitUntil(async () => (await h.retentionTimers()).length === 1, 10_000, 'retention timer');
+    // As written by a version without retention: ended long ago, and no retention timer (another
+    // instance id: the stream would drop the first timer's id again within its duplicate window).
+    const old = { ...(await stored(h, key))!.instance, id: 'ended-long-ago' };
+    old.updatedAt -= 30 * 86_400_000;
+    await h.bus.jsm.streams.purge(STREAMS.TIMERS);
+    const kv = await h.bus.store(BUCKETS.instances);
+    await kv.put(key, instanceCodec.encode(old));
+
+    const before = Date.now();
+    await h.sendEvent(track('eve', 'signed_up', { plan: 'basic' }));
+    await waitUntil(async () => (await h.retentionTimers()).length === 1, 10_000, 'retention scheduled');
+    const [timer] = await h.retentionTimers();
+    t.equal(timer?.value.token, retentionToken(old.id));
+    t.ok(timer!.value.at >= before && timer!.value.at <= Date.now(), 'due now');
+    await h.sendTimer(timer!.value, h.partition('eve'));
+    await waitUntil(
+      async () => (await stored(h, key))?.instance.compactedAt !== undefined,
+      10_000,
+      'compacted',
+    );
+    t.equal((await h.deliveries()).length, 1, 'the re-entry was refused');
+  },
+);
+
 void t.test('with the timer service: an ended instance is gone after its retention', async (t) => {
   const h = await withMatcher(t, { CAIRN_INSTANCE_RETENTION: '2s' });
   await publish(h, FORM);
