@@ -16,6 +16,7 @@ export { defineMessage } from './codec.js';
 export type { MessageCodec } from './codec.js';
 export { fnv1a32, partitionOf } from './partition.js';
 export { casUpdate, decodeKey, encodeKey, isCasConflict, MAX_KEY_TOKEN_LENGTH } from './kv-cas.js';
+export { removeKvRevision } from './kv-remove.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
 export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';

@@ -40,6 +40,8 @@ export interface Config {
   eventsMaxAgeMs: number;
   dedupeWindowMs: number;
   idempotencyWindowMs: number;
+  /** How long an ended instance is kept whole before it is removed (`once`: compacted). */
+  instanceRetentionMs: number;
   sendTimeoutMs: number;
   egressAllowLoopback: boolean;
   /** Networks webhooks may not reach (SSRF guard), unless also in `egressAllow`. */
@@ -287,6 +289,14 @@ export const SETTINGS: readonly Setting[] = [
     schema: duration(60_000, 365 * DAY),
   },
   {
+    variable: 'CAIRN_INSTANCE_RETENTION',
+    default: '7d',
+    description:
+      'How long a completed or exited instance is kept whole in KV `instances`; then the matcher removes it, or, for an `entry: once` journey, keeps only a compact record that refuses re-entry.',
+    hint: 'use a duration from 1s to 3650d, e.g. 7d',
+    schema: duration(1_000, 3_650 * DAY),
+  },
+  {
     variable: 'CAIRN_SEND_TIMEOUT',
     default: '10s',
     description: 'Timeout of one HTTP delivery attempt.',
@@ -375,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventsMaxAgeMs: v('CAIRN_EVENTS_MAX_AGE'),
     dedupeWindowMs: v('CAIRN_DEDUPE_WINDOW'),
     idempotencyWindowMs: v('CAIRN_IDEMPOTENCY_WINDOW'),
+    instanceRetentionMs: v('CAIRN_INSTANCE_RETENTION'),
     sendTimeoutMs: v('CAIRN_SEND_TIMEOUT'),
     egressAllowLoopback: v('CAIRN_EGRESS_ALLOW_LOOPBACK'),
     egressDeny: v('CAIRN_EGRESS_DENY'),

@@ -27,7 +27,8 @@
 // - Commands carry deterministic ids: deliver = its delivery id, timer.start = its token,
 //   instance.end = `<instance>:end`, journal = `<scope>:<input id>:<n>`.
 // - An input changes the instance only if it has an effect; the changed instance records the
-//   input id and its commands (last 8), so a redelivery returns them with duplicate: true.
+//   input id and its commands (last 8 ids; the newest input's commands, older ones' within 16 KiB:
+//   rememberApplied), so a redelivery returns them with duplicate: true.
 import { advance, completeWait } from './advance.js';
 import { eventInstanceKey, snapshotOf } from './context.js';
 import { endInstance } from './end.js';
@@ -38,9 +39,33 @@ import { applyHoldMatch, matchHoldBranch } from './hold.js';
 import { rememberRecent } from './recent.js';
 import { emit, journal, newRun, type Run } from './run.js';
 import type { CompiledJourney, Decision, DecideContext, Input, Instance, NormalizedEvent } from './types.js';
+import { utf8Length } from './utf8.js';
 
 /** How many applied inputs an instance remembers for redelivery. */
 export const APPLIED_MEMORY = 8;
+/** UTF-8 bytes (as JSON) of recorded commands kept besides those of the newest input. */
+export const APPLIED_COMMANDS_BYTES = 16 * 1024;
+
+type Applied = Instance['applied'][number];
+
+/**
+ * The applied memory with `entry` added: the last APPLIED_MEMORY input ids; the newest keeps its
+ * commands (a crash between its commit and its effects re-publishes them), older ones while their
+ * commands total APPLIED_COMMANDS_BYTES at most, newest first, and only their id beyond. A user's
+ * inputs are applied one at a time, each one's effects published before the next is decided, so
+ * an older input's commands are only a second chance; its id keeps a redelivery a duplicate.
+ */
+export function rememberApplied(applied: readonly Applied[], entry: Applied): Applied[] {
+  const kept = [...applied, entry].slice(-APPLIED_MEMORY);
+  let bytes = 0;
+  for (let i = kept.length - 2; i >= 0; i--) {
+    const a = kept[i]!;
+    if (a.commands.length === 0) continue;
+    bytes = bytes > APPLIED_COMMANDS_BYTES ? bytes : bytes + utf8Length(JSON.stringify(a.commands));
+    if (bytes > APPLIED_COMMANDS_BYTES) kept[i] = { inputId: a.inputId, commands: [] };
+  }
+  return kept;
+}
 
 const unchanged = (instance: Instance | undefined, run: Run): Decision => ({
   instance,
@@ -63,9 +88,7 @@ function finish(run: Run, instance: Instance): Decision {
     });
   }
   instance.updatedAt = run.ctx.now;
-  instance.applied = [...instance.applied, { inputId: run.input.id, commands: run.commands }].slice(
-    -APPLIED_MEMORY,
-  );
+  instance.applied = rememberApplied(instance.applied, { inputId: run.input.id, commands: run.commands });
   return { instance, commands: run.commands, duplicate: false };
 }
 

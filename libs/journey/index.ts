@@ -31,9 +31,10 @@ export {
   nextsOf,
   type CompileOptions,
 } from './compile.js';
-export { decide, APPLIED_MEMORY } from './decide.js';
+export { decide, APPLIED_COMMANDS_BYTES, APPLIED_MEMORY, rememberApplied } from './decide.js';
 export { MAX_TRANSITIONS } from './run.js';
 export { MAX_RECENT } from './recent.js';
+export { compactEnded, retentionOf, type Retention } from './retain.js';
 export { type RefusalReason } from './entry.js';
 export {
   ONCE_KEY,

@@ -313,10 +313,14 @@ export interface Instance {
   context: { entry: EventSnapshot; events: Record<string, EventSnapshot> };
   /** Events seen while not in a hold that might want them (for `lookback`), bounded. */
   recent: EventSnapshot[];
-  /** The last applied inputs and the commands they produced (redelivery re-publishes them). */
+  /** The last applied inputs and the commands they produced (redelivery re-publishes them):
+   * 8 ids, the newest input's commands and older ones' within 16 KiB (decide.ts rememberApplied). */
   applied: Array<{ inputId: string; commands: Command[] }>;
   /** Outcome once ended. */
   endReason?: string;
+  /** When retention reduced the ended instance to a compact record (retain.ts): a `once`
+   * journey's refusal of re-entry and the ids of its last inputs, without their data. */
+  compactedAt?: Instant;
 }
 
 // ---------------------------------------------------------------------------------------------

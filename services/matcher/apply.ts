@@ -113,7 +113,7 @@ export async function applyInput(
     if (decision.duplicate) {
       // Its change was committed before a crash: the index may not have followed yet.
       if (current) await syncActive(ctx, t.userKey, kvKey, current.status === 'active');
-      await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+      await publishCommands(ctx, t, decision.commands, current);
       return 'duplicate';
     }
     const next = decision.instance;
@@ -132,10 +132,10 @@ export async function applyInput(
       }
       const active = next.status === 'active';
       if (active !== (current?.status === 'active')) await syncActive(ctx, t.userKey, kvKey, active);
-      await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+      await publishCommands(ctx, t, decision.commands, next);
       return 'written';
     }
-    await publishCommands(ctx, t.partition, t.userKey, decision.commands);
+    await publishCommands(ctx, t, decision.commands, current);
     return 'unchanged';
   }
   throw new BusError(

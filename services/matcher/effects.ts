@@ -8,30 +8,43 @@ import {
   TimerMessage,
   type Bus,
 } from '../../libs/bus/index.js';
-import type { Command } from '../../libs/journey/index.js';
+import type { Command, Instance } from '../../libs/journey/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 import { countUserLimitRefusal } from './rate.js';
+import { retentionOverdue, scheduleRetention, type InstanceAt } from './retention.js';
 
 export interface EffectsContext {
   bus: Bus;
   metrics: Metrics;
   timerBucketMs: number;
+  /** How long an ended instance is kept whole (retention.ts). */
+  instanceRetentionMs: number;
 }
 
 /**
- * Publishes `commands` for a user on partition `p`. The decision's journal records go out as one
- * message (its first journal command's id as Nats-Msg-Id), each record counted once.
+ * Publishes `commands` of a decision about the instance at `t`; `committed` is the instance the
+ * decision left (undefined: none). The decision's journal records go out as one message (its
+ * first journal command's id as Nats-Msg-Id), each record counted once. An instance that ended
+ * gets its retention timer.
  */
 export async function publishCommands(
   ctx: EffectsContext,
-  p: number,
-  userKey: string,
+  t: InstanceAt,
   commands: readonly Command[],
+  committed: Instance | undefined,
 ): Promise<void> {
   const { bus } = ctx;
+  const p = t.partition;
+  const userKey = t.userKey;
   const journal = commands.filter((c) => c.kind === 'journal');
+  const now = Date.now();
   await Promise.all([
     journal.length > 0 ? publishJournal(ctx, p, journal) : undefined,
+    // An ended instance past its retention that was never retired gets its retention now.
+    retentionOverdue(committed, ctx.instanceRetentionMs, now) &&
+    !commands.some((c) => c.kind === 'instance.end')
+      ? scheduleRetention(ctx, t, committed!, now)
+      : undefined,
     ...commands.map(async (c) => {
       switch (c.kind) {
         case 'timer.start': {
@@ -62,10 +75,15 @@ export async function publishCommands(
           await publishWithId(bus.lean, subjects.deliver(p), bytes, c.deliveryId);
           return;
         }
-        case 'journal':
         case 'instance.end':
-          // Journal: above, in one message. An end is journaled by the core ('completed' /
-          // 'exited'); the instance stays as the record.
+          // Journaled by the core ('completed' / 'exited'); the instance stays as the record for
+          // the retention window. Not when the same input entered the key again.
+          if (committed && committed.status !== 'active' && committed.id === c.instanceId) {
+            await scheduleRetention(ctx, t, committed);
+          }
+          return;
+        case 'journal':
+          // Above, in one message.
           return;
       }
     }),

@@ -33,7 +33,7 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
     }
     const event = decoded.event;
     const partition = partitionOfSubject(msg.subject);
-    const eventsLastSecond = ctx.rate.record(event.userKey, event.receivedAt);
+    const eventsLastSecond = ctx.rate.record(event.userKey, event.receivedAt, event.messageId);
     const journeyIds = ctx.catalog.journeysFor(event.name);
     if (journeyIds.length === 0) return ack();
     const profile = profileSource(ctx.profiles, event.userKey);

@@ -7,4 +7,5 @@ export { publishCommands } from './effects.js';
 export { eventHandler, partitionOfSubject } from './event.js';
 export { timerHandler } from './timer.js';
 export { UserRateWindow } from './rate.js';
+export { expireInstance, RETENTION_TOKEN_PREFIX, retentionInstanceId, retentionToken } from './retention.js';
 export { EMPTY_PROFILE, readProfile } from './profile.js';

@@ -1,25 +1,41 @@
 // Per-user event rate for the entry limit (`perUserEventsPerSecond`): an in-memory sliding
 // window of receive times per user. Per process: inputs of a user all go to the partition's one
 // consumer, so one matcher sees all of them (a redelivery after a restart starts a fresh window).
+// Each event counts once: a redelivery (the same messageId, after a retry or a crash) is
+// recognised by its id and neither counted again nor allowed to push the user over the limit.
 // Refusals are journaled by the core with their reason and counted here by journey.
 import { Counter, type Registry } from 'prom-client';
 
 const WINDOW_MS = 1_000;
 
+interface Seen {
+  at: number;
+  messageId: string;
+}
+
 export class UserRateWindow {
-  private readonly seen = new Map<string, number[]>();
+  private readonly seen = new Map<string, Seen[]>();
 
   constructor(private readonly maxUsers = 100_000) {}
 
-  /** Records an event at `at` and returns how many of the user's events came in the second before it. */
-  record(userKey: string, at: number): number {
+  /**
+   * Records the event `messageId` received at `at` and returns how many of the user's other
+   * events were received in the second before it. An event already in the window (a
+   * redelivery) is not recorded again: the count is the one it had the first time.
+   */
+  record(userKey: string, at: number, messageId: string): number {
     const since = at - WINDOW_MS;
-    const times = (this.seen.get(userKey) ?? []).filter((t) => t > since && t <= at);
-    const before = times.length;
-    times.push(at);
+    const all = this.seen.get(userKey) ?? [];
+    const index = all.findIndex((s) => s.messageId === messageId);
+    // A redelivery counts what came before it the first time (the list is in arrival order).
+    const before = (index >= 0 ? all.slice(0, index) : all).filter((s) => s.at > since && s.at <= at).length;
+    // Keep what a later event may still count: the second before the newest receive time.
+    const newest = all.reduce((n, s) => Math.max(n, s.at), at);
+    const kept = all.filter((s) => s.at > newest - WINDOW_MS);
+    if (index < 0) kept.push({ at, messageId });
     // Re-inserted last: the map's order is least recently seen first.
     this.seen.delete(userKey);
-    this.seen.set(userKey, times);
+    this.seen.set(userKey, kept);
     if (this.seen.size > this.maxUsers) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);

@@ -77,6 +77,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     bus,
     metrics,
     timerBucketMs: config.timerBucketMs,
+    instanceRetentionMs: config.instanceRetentionMs,
     instances: await bus.store(BUCKETS.instances),
     userInstances: await bus.store(BUCKETS.userInstances),
     catalog,

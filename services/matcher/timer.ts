@@ -1,12 +1,17 @@
 // Handler of match.<p>.timer: a fired timer applied to the instance it was started for. The
-// core ignores (and journals) a token that is no longer the instance's current one.
+// core ignores (and journals) a token that is no longer the instance's current one. A retention
+// timer (`retain:<instanceId>`) retires the ended instance instead (retention.ts).
 import type { JsMsg } from '@nats-io/jetstream';
 
-import { ack, terminal, type Outcome, type TimerRecord, type KvStore } from '../../libs/bus/index.js';
+import { ack, retry, terminal, type Outcome, type TimerRecord, type KvStore } from '../../libs/bus/index.js';
 import type { Input } from '../../libs/journey/index.js';
 import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
 import { profileSource } from './profile.js';
+import { expireInstance, retentionInstanceId } from './retention.js';
+
+/** Wait before a retention that met a concurrent write reads the instance again. */
+const RETENTION_CONFLICT_RETRY_MS = 200;
 
 export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: (msg: JsMsg) => TimerRecord) {
   return async (msg: JsMsg): Promise<Outcome> => {
@@ -15,6 +20,12 @@ export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: 
       timer = decode(msg);
     } catch (err) {
       return terminal('bad_message', (err as Error).message);
+    }
+    const retiring = retentionInstanceId(timer.token);
+    if (retiring !== undefined) {
+      const target = { ...timer, partition: partitionOfSubject(msg.subject) };
+      const done = await expireInstance(ctx, target, retiring);
+      return done === 'conflict' ? retry(RETENTION_CONFLICT_RETRY_MS) : ack();
     }
     const profile = profileSource(ctx.profiles, timer.userKey);
     const input: Input = { kind: 'timer', id: `timer:${timer.token}`, token: timer.token, at: timer.at };

@@ -14,7 +14,8 @@ import {
 } from '../../../libs/bus/index.js';
 import type { JournalRecord, NormalizedEvent } from '../../../libs/journey/index.js';
 import { createMetrics, type Metrics } from '../../../libs/telemetry/index.js';
-import { startMatcher, type Matcher } from '../../../services/matcher/index.js';
+import { retentionInstanceId, startMatcher, type Matcher } from '../../../services/matcher/index.js';
+
 import { silentLogger, waitUntil, withBus, type TestBus } from '../../helpers/bus.js';
 
 export interface Stored<T> {
@@ -40,13 +41,19 @@ export interface MatcherHarness extends TestBus {
   sendTimer(timer: TimerRecord, p: number): Promise<void>;
   /** Waits until the matcher consumed everything on MATCH (a work queue: acked = removed). */
   drained(): Promise<void>;
+  /** The journey timers on TIMERS (waits of holds and delays). */
   timers(): Promise<Stored<TimerRecord>[]>;
+  /** The retention timers of ended instances on TIMERS (`retain:<instanceId>`). */
+  retentionTimers(): Promise<Stored<TimerRecord>[]>;
   deliveries(): Promise<Stored<DeliverJob>[]>;
   journal(): Promise<Stored<JournalRecord>[]>;
 }
 
-export async function withMatcher(t: { teardown(fn: () => unknown): void }): Promise<MatcherHarness> {
-  const tb = await withBus(t, { CAIRN_PARTITIONS: '2', CAIRN_TIMER_BUCKET: '1s' });
+export async function withMatcher(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string> = {},
+): Promise<MatcherHarness> {
+  const tb = await withBus(t, { CAIRN_PARTITIONS: '2', CAIRN_TIMER_BUCKET: '1s', ...env });
   const metrics = createMetrics({ defaultMetrics: false });
   const { bus } = tb;
   const partition = (userKey: string): number => partitionOf(userKey, tb.config.partitions);
@@ -76,7 +83,14 @@ export async function withMatcher(t: { teardown(fn: () => unknown): void }): Pro
         'MATCH drained',
       );
     },
-    timers: () => readStream(bus, STREAMS.TIMERS, (b) => TimerMessage.decode(b)),
+    timers: async () =>
+      (await readStream(bus, STREAMS.TIMERS, (b) => TimerMessage.decode(b))).filter(
+        (x) => retentionInstanceId(x.value.token) === undefined,
+      ),
+    retentionTimers: async () =>
+      (await readStream(bus, STREAMS.TIMERS, (b) => TimerMessage.decode(b))).filter(
+        (x) => retentionInstanceId(x.value.token) !== undefined,
+      ),
     deliveries: () => readStream(bus, STREAMS.DELIVER, (b) => DeliverJobMessage.decode(b)),
     // A journal message holds one decision's records: one entry per record, in order.
     journal: async () =>

@@ -36,6 +36,7 @@ void t.test('a purchase read through a lagging follower still finds the checkout
     bus: lc.reader,
     metrics: createMetrics({ defaultMetrics: false }),
     timerBucketMs: 1_000,
+    instanceRetentionMs: 7 * 86_400_000,
     instances: await lc.reader.store(BUCKETS.instances),
     userInstances: await lc.reader.store(BUCKETS.userInstances),
     catalog,
