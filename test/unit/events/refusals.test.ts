@@ -221,6 +221,29 @@ const cases: Case[] = [
       },
     },
   ]),
+  ...(['timestamp', 'originalTimestamp', 'sentAt', 'receivedAt'] as const).flatMap((field) =>
+    ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59.999Z', '2100-01-01T00:00:00Z', '9999-12-31'].map(
+      (value) => ({
+        name: `${field} ${value}, outside the window`,
+        raw: { ...track, [field]: value },
+        error: {
+          code: EventCodes.TIMESTAMP_OUT_OF_RANGE,
+          field,
+          reason: `${field} must be within 1970-01-01T00:00:00Z to 2099-12-31T23:59:59.999Z (got "${value}")`,
+        },
+      }),
+    ),
+  ),
+  {
+    name: 'a skew correction that leaves the window',
+    raw: { ...track, originalTimestamp: '1970-01-02T00:00:00Z', sentAt: '2099-01-01T00:00:00Z' },
+    error: {
+      code: EventCodes.TIMESTAMP_OUT_OF_RANGE,
+      field: 'timestamp',
+      reason:
+        /^the skew-corrected timestamp .* falls outside 1970-01-01T00:00:00Z to 2099-12-31T23:59:59\.999Z: sentAt and the call time are 47116 days apart$/,
+    },
+  },
   {
     name: 'timestamp without a zone',
     raw: { ...track, timestamp: '2024-05-01T12:00:00' },
@@ -285,5 +308,16 @@ void t.test('the first problem in field order is the one reported', (t) => {
     { receivedAt: 0, generateId: ids() },
   );
   t.match(result, { ok: false, error: { field: 'userId' } });
+  t.end();
+});
+
+void t.test("the timestamp window's edges are accepted", (t) => {
+  for (const value of ['1970-01-01T00:00:00Z', '2099-12-31T23:59:59.999Z']) {
+    const result = normalizeEvent(
+      { ...track, originalTimestamp: value },
+      { receivedAt: RECEIVED_AT, generateId: ids() },
+    );
+    t.match(result, { ok: true, event: { timestamp: Date.parse(value) } }, value);
+  }
   t.end();
 });
