@@ -3,6 +3,8 @@
 // accepts and drops later (no identity, a track without `event`, a bad type) is accepted here and
 // refused by the normalization that follows, so it lands in `dlq.ingest` with its reason.
 import type { EventType } from '../journey/index.js';
+import { contentProblem } from './content.js';
+import type { EventCode } from './errors.js';
 import { eventSizeBytes } from './json.js';
 import { describeValue, isPlainObject } from './plain.js';
 import { isEventType } from './spec.js';
@@ -37,8 +39,10 @@ export interface HttpApiEvent {
   body: Record<string, unknown>;
 }
 
+/** A refusal: `reason` for the producer, and `code` when an event code names it (a forbidden
+ * key, a lone surrogate); the HTTP answer is a 400 either way. */
 export type HttpApiResult =
-  { ok: true; events: HttpApiEvent[]; writeKey?: string } | { ok: false; reason: string };
+  { ok: true; events: HttpApiEvent[]; writeKey?: string } | { ok: false; reason: string; code?: EventCode };
 
 export interface HttpApiOptions {
   /** Makes a messageId for an event without one (Segment assigns one too). */
@@ -46,8 +50,8 @@ export interface HttpApiOptions {
   limits?: Partial<HttpLimits>;
 }
 
-function bad(reason: string): HttpApiResult {
-  return { ok: false, reason };
+function bad(reason: string, code?: EventCode): HttpApiResult {
+  return code === undefined ? { ok: false, reason } : { ok: false, reason, code };
 }
 
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
@@ -91,6 +95,9 @@ function prepare(
 export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApiOptions): HttpApiResult {
   const limits: HttpLimits = { ...HTTP_LIMITS, ...opts.limits };
   if (!isPlainObject(raw)) return bad(`the body must be a JSON object, got ${describeValue(raw)}`);
+  // The whole body: a batch's shared context reaches every item.
+  const unsafe = contentProblem(raw);
+  if (unsafe) return bad(unsafe.reason, unsafe.code);
   const writeKey = nonEmptyString(raw.writeKey) ? raw.writeKey : undefined;
   const withKey = (events: HttpApiEvent[]): HttpApiResult =>
     writeKey === undefined ? { ok: true, events } : { ok: true, events, writeKey };

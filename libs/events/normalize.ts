@@ -3,6 +3,7 @@
 // so the same input always gives the same output.
 import type { z } from 'zod';
 import type { EventType, Instant, NormalizedEvent } from '../journey/index.js';
+import { contentProblem } from './content.js';
 import { EventCodes, type EventProblem } from './errors.js';
 import { eventSizeBytes, tooLarge } from './json.js';
 import { describeValue, isPlainObject } from './plain.js';
@@ -123,6 +124,8 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     }
   }
   if (size > maxBytes) return refuse(tooLarge(size, maxBytes));
+  const unsafe = contentProblem(raw);
+  if (unsafe) return refuse(unsafe);
 
   const type = resolveType(raw, opts.typeHint);
   if (typeof type !== 'string') return refuse(type);

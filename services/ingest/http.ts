@@ -180,7 +180,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const prepared = prepareHttpEvents(path, parsed.value, { generateId: randomUUID, limits });
     const unauthorized = authorize(req, prepared.ok ? prepared.writeKey : bodyWriteKey(parsed.value));
     if (unauthorized) return unauthorized;
-    if (!prepared.ok) return fail(400, HttpCodes.BAD_REQUEST, prepared.reason);
+    if (!prepared.ok) return fail(400, prepared.code ?? HttpCodes.BAD_REQUEST, prepared.reason);
 
     // The source named with the write key travels as a header: the event body stays as sent.
     const source = keys.get(header ?? prepared.writeKey ?? '');

@@ -249,6 +249,26 @@ const cases: Case[] = [
     raw: { ...track, timestamp: '2024-05-01T12:00:00' },
     error: { code: EventCodes.BAD_TIMESTAMP, field: 'timestamp', reason: /time zone/ },
   },
+  // Content no encoding downstream keeps as sent (content.test.ts has more)
+  {
+    name: 'a __proto__ key in properties',
+    raw: JSON.parse('{"type":"track","userId":"u1","event":"E","properties":{"__proto__":1}}') as unknown,
+    error: {
+      code: EventCodes.FORBIDDEN_KEY,
+      field: 'properties.__proto__',
+      reason: 'properties.__proto__: the key "__proto__" is not accepted anywhere in an event; rename it',
+    },
+  },
+  {
+    name: 'a lone surrogate in a userId',
+    raw: { ...track, userId: 'u\ud800' },
+    error: {
+      code: EventCodes.LONE_SURROGATE,
+      field: 'userId',
+      reason:
+        'userId: the value holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair), which has no UTF-8 form; send well-formed Unicode',
+    },
+  },
   // messageId
   {
     name: 'messageId over 100 characters',
