@@ -19,6 +19,7 @@ export { parseSpecTimestamp } from './timestamp.js';
 export { correctTimestamp, type ClientTimes } from './skew.js';
 export { parseEventJson, eventSizeBytes, type JsonResult } from './json.js';
 export { findJsonSyntaxError, type JsonSyntaxError } from './json-syntax.js';
+export { firstInvalidUtf8 } from './utf8.js';
 export {
   normalizeEvent,
   DEFAULT_MAX_EVENT_BYTES,

@@ -53,3 +53,22 @@ export const jsonish: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.array(fc.tuple(anyKey, tie('value')), { maxLength: 4 }).map((e) => Object.fromEntries(e)),
   ),
 })).value;
+
+const encoder = new TextEncoder();
+
+/** HTTP request bodies: random bytes, JSON texts, and JSON texts with a few bytes changed or cut. */
+export const requestBody: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }),
+  jsonish.map((v) => encoder.encode(JSON.stringify(v) ?? '')),
+  fc
+    .tuple(
+      jsonish.map((v) => encoder.encode(JSON.stringify({ batch: [v], type: 'track', userId: 'u1' }))),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.option(fc.nat(), { nil: undefined }),
+    )
+    .map(([bytes, edits, cut]) => {
+      const out = Uint8Array.from(bytes);
+      for (const [at, byte] of edits) if (out.length > 0) out[at % out.length] = byte;
+      return cut === undefined ? out : out.subarray(0, cut % (out.length + 1));
+    }),
+);
