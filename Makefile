@@ -1,5 +1,5 @@
 # Cairn: the commands a newcomer and CI need. See README.md.
-.PHONY: install build run test typecheck lint format unit bench bench-quick clean
+.PHONY: install build run test typecheck lint format unit fuzz bench bench-quick clean
 
 NODE_MODULES := node_modules/.package-lock.json
 
@@ -33,6 +33,11 @@ format: install
 unit: install build
 	npx tap --allow-incomplete-coverage --coverage-report=json-summary --coverage-report=text-summary
 	node scripts/coverage-gate.mjs
+
+# The property-based tests (test/**/*.property.test.ts) with many more runs than in `make test`
+# (CAIRN_FUZZ_RUNS, default 5000); CAIRN_FUZZ_SEED picks another seed than the fixed one.
+fuzz: install build
+	CAIRN_FUZZ_RUNS=$${CAIRN_FUZZ_RUNS:-5000} npx tap --disable-coverage --timeout=3600 'test/**/*.property.test.ts'
 
 bench: build
 	node dist/bench/main.js

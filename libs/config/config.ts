@@ -21,6 +21,14 @@ export interface Config {
   httpPort: number;
   metricsPort: number;
   writeKeys: WriteKey[];
+  /** HTTP API: time a client gets to send its request line and headers. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP API: time a client gets to send a whole request, body included. */
+  httpRequestTimeoutMs: number;
+  /** HTTP API: open connections at most; more are closed at once. */
+  httpMaxConnections: number;
+  /** HTTP API: open connections at most from one client address (0: no per-address cap). */
+  httpMaxConnectionsPerIp: number;
   /** How long ingest remembers a messageId to drop a repeat (0: only the stream dedupe window). */
   ingestDedupeWindowMs: number;
   /** A YAML/JSON file of computed audiences, `{ audiences: [{ id, where }] }`. */
@@ -180,6 +188,37 @@ export const SETTINGS: readonly Setting[] = [
       'Accepted write keys, comma-separated, each `key` or `key:source`. Empty: no key is accepted on HTTP.',
     hint: 'write e.g. abc123:web,def456:ios',
     schema: writeKeys,
+  },
+  {
+    variable: 'CAIRN_HTTP_HEADERS_TIMEOUT',
+    default: '10s',
+    description:
+      'Time an HTTP client gets to send its request line and headers; a slower one gets 408 and is disconnected.',
+    hint: 'use a duration from 1s to 5m, not above CAIRN_HTTP_REQUEST_TIMEOUT, e.g. 10s',
+    schema: duration(1_000, 300_000),
+  },
+  {
+    variable: 'CAIRN_HTTP_REQUEST_TIMEOUT',
+    default: '30s',
+    description:
+      'Time an HTTP client gets to send a whole request, body included; a slower one gets 408 and is disconnected.',
+    hint: 'use a duration from 1s to 10m, e.g. 30s',
+    schema: duration(1_000, 600_000),
+  },
+  {
+    variable: 'CAIRN_HTTP_MAX_CONNECTIONS',
+    default: '4096',
+    description: 'Open HTTP connections the ingest API keeps at most; more are closed as they arrive.',
+    hint: 'use a whole number from 1 to 1000000',
+    schema: int(1, 1_000_000),
+  },
+  {
+    variable: 'CAIRN_HTTP_MAX_CONNECTIONS_PER_IP',
+    default: '256',
+    description:
+      'Open HTTP connections the ingest API keeps at most from one client address; more are closed as they arrive. 0: no per-address cap (behind a proxy that is the only client).',
+    hint: 'use a whole number from 0 to 1000000',
+    schema: int(0, 1_000_000),
   },
   {
     variable: 'CAIRN_INGEST_DEDUPE_WINDOW',
@@ -362,6 +401,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       hint: 'use an ordinal from 0 to CAIRN_INSTANCES-1',
     });
   }
+  const headersTimeout = values['CAIRN_HTTP_HEADERS_TIMEOUT'] as number | undefined;
+  const requestTimeout = values['CAIRN_HTTP_REQUEST_TIMEOUT'] as number | undefined;
+  if (headersTimeout !== undefined && requestTimeout !== undefined && headersTimeout > requestTimeout) {
+    issues.push({
+      variable: 'CAIRN_HTTP_HEADERS_TIMEOUT',
+      message: `${env['CAIRN_HTTP_HEADERS_TIMEOUT'] ?? '10s'} is above CAIRN_HTTP_REQUEST_TIMEOUT (${env['CAIRN_HTTP_REQUEST_TIMEOUT'] ?? '30s'})`,
+      hint: 'the headers are part of the request: use a headers timeout up to the request timeout',
+    });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   // Every value below was validated by its setting's schema above.
@@ -372,6 +420,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpPort: v('CAIRN_HTTP_PORT'),
     metricsPort: v('CAIRN_METRICS_PORT'),
     writeKeys: v('CAIRN_WRITE_KEYS'),
+    httpHeadersTimeoutMs: v('CAIRN_HTTP_HEADERS_TIMEOUT'),
+    httpRequestTimeoutMs: v('CAIRN_HTTP_REQUEST_TIMEOUT'),
+    httpMaxConnections: v('CAIRN_HTTP_MAX_CONNECTIONS'),
+    httpMaxConnectionsPerIp: v('CAIRN_HTTP_MAX_CONNECTIONS_PER_IP'),
     ingestDedupeWindowMs: v('CAIRN_INGEST_DEDUPE_WINDOW'),
     logLevel: v('CAIRN_LOG_LEVEL'),
     replicas: v('CAIRN_REPLICAS'),

@@ -3,6 +3,7 @@
 // accepts and drops later (no identity, a track without `event`, a bad type) is accepted here and
 // refused by the normalization that follows, so it lands in `dlq.ingest` with its reason.
 import type { EventType } from '../journey/index.js';
+import { contentProblem } from './content.js';
 import type { EventCode } from './errors.js';
 import { identifierProblem } from './identifiers.js';
 import { eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, tooDeep } from './json.js';
@@ -40,7 +41,7 @@ export interface HttpApiEvent {
 }
 
 /** A refusal: `reason` for the producer, and `code` when an event code names it (an event too
- * deep, an id too long); the HTTP answer is a 400 either way. */
+ * deep, an id too long, a forbidden key, a lone surrogate); the HTTP answer is a 400 either way. */
 export type HttpApiResult =
   { ok: true; events: HttpApiEvent[]; writeKey?: string } | { ok: false; reason: string; code?: EventCode };
 
@@ -125,6 +126,9 @@ function prepare(
 export function prepareHttpEvents(path: HttpApiPath, raw: unknown, opts: HttpApiOptions): HttpApiResult {
   const limits: HttpLimits = { ...HTTP_LIMITS, ...opts.limits };
   if (!isPlainObject(raw)) return bad(`the body must be a JSON object, got ${describeValue(raw)}`);
+  // The whole body: a batch's shared context reaches every item.
+  const unsafe = contentProblem(raw);
+  if (unsafe) return bad(unsafe.reason, unsafe.code);
   const writeKey = nonEmptyString(raw.writeKey) ? raw.writeKey : undefined;
   const withKey = (events: HttpApiEvent[]): HttpApiResult =>
     writeKey === undefined ? { ok: true, events } : { ok: true, events, writeKey };

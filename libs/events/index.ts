@@ -20,6 +20,7 @@ export { correctTimestamp, type ClientTimes } from './skew.js';
 export { parseEventJson, eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, type JsonResult } from './json.js';
 export { ID_MAX_LENGTH, identifierProblem } from './identifiers.js';
 export { findJsonSyntaxError, type JsonSyntaxError } from './json-syntax.js';
+export { firstInvalidUtf8 } from './utf8.js';
 export {
   normalizeEvent,
   DEFAULT_MAX_EVENT_BYTES,

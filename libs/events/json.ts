@@ -2,6 +2,7 @@
 // before decoding so that an oversized body costs nothing to refuse.
 import { EventCodes, type EventProblem, type JsonPosition } from './errors.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { firstInvalidUtf8 } from './utf8.js';
 
 const encoder = new TextEncoder();
 // fatal: invalid UTF-8 is refused rather than silently turned into U+FFFD.
@@ -69,6 +70,25 @@ function positionOf(text: string, index: number, bomBytes: number): JsonPosition
   };
 }
 
+/** The refusal of a body that is not UTF-8, with where its first invalid sequence starts. */
+function invalidUtf8(bytes: Uint8Array): EventProblem {
+  /* c8 ignore next -- the decoder refused the bytes, so the scan finds the sequence it refused */
+  const offset = firstInvalidUtf8(bytes) ?? bytes.byteLength;
+  // The bytes before the offset are valid: decoding them gives the line and column.
+  const before = decoder.decode(bytes.subarray(0, offset));
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const at: JsonPosition = {
+    line: before.split('\n').length,
+    column: before.length - lineStart + 1,
+    offset,
+  };
+  return {
+    code: EventCodes.NOT_JSON,
+    reason: `the body is not valid UTF-8 at line ${at.line}, column ${at.column} (byte ${at.offset})`,
+    at,
+  };
+}
+
 /**
  * Parses a message body (NATS payload or HTTP body). With `maxBytes`, a larger body is refused
  * before it is decoded (for one event use the per-event limit; for `/v1/batch`, the batch limit).
@@ -81,7 +101,7 @@ export function parseEventJson(bytes: Uint8Array, opts: { maxBytes?: number } = 
   try {
     text = decoder.decode(bytes); // also drops a leading byte order mark
   } catch {
-    return { ok: false, error: { code: EventCodes.NOT_JSON, reason: 'the body is not valid UTF-8' } };
+    return { ok: false, error: invalidUtf8(bytes) };
   }
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -3,13 +3,15 @@
 // so the same input always gives the same output.
 import type { z } from 'zod';
 import type { EventType, Instant, NormalizedEvent } from '../journey/index.js';
+import { contentProblem } from './content.js';
 import { EventCodes, type EventProblem } from './errors.js';
 import { eventSizeBytes, MAX_EVENT_DEPTH, nestsDeeperThan, tooDeep, tooLarge } from './json.js';
 import { identifierProblem } from './identifiers.js';
 import { describeValue, isPlainObject } from './plain.js';
-import { correctTimestamp } from './skew.js';
+import { correctTimestamp, type ClientTimes } from './skew.js';
 import { EVENT_TYPES, isEventType, specEventSchema, type SpecEvent } from './spec.js';
 import { problemFromIssue } from './spec-issues.js';
+import { isInTimestampWindow, TIMESTAMP_WINDOW } from './timestamp.js';
 
 /** Segment's per-event limit (HTTP Tracking API and its libraries). */
 export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024;
@@ -125,6 +127,8 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     }
   }
   if (size > maxBytes) return refuse(tooLarge(size, maxBytes));
+  const unsafe = contentProblem(raw);
+  if (unsafe) return refuse(unsafe);
 
   const type = resolveType(raw, opts.typeHint);
   if (typeof type !== 'string') return refuse(type);
@@ -156,6 +160,24 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
   // A batch's `sentAt` reaches here as the item's own: the HTTP API copies it (http-api.ts).
   const sentAt = spec.sentAt ?? undefined;
 
+  const times: ClientTimes = {
+    receivedAt: opts.receivedAt,
+    originalTimestamp: spec.originalTimestamp ?? undefined,
+    timestamp: spec.timestamp ?? undefined,
+    sentAt,
+  };
+  const timestamp = correctTimestamp(times);
+  // Each client time is within the window (spec.ts); a correction by their gap may leave it.
+  if (sentAt !== undefined && !isInTimestampWindow(timestamp)) {
+    const callTime = times.originalTimestamp ?? times.timestamp ?? sentAt;
+    const days = Math.round(Math.abs(sentAt - callTime) / 86_400_000);
+    return refuse({
+      code: EventCodes.TIMESTAMP_OUT_OF_RANGE,
+      field: 'timestamp',
+      reason: `the skew-corrected timestamp (receivedAt - (sentAt - originalTimestamp)) falls outside ${TIMESTAMP_WINDOW.text}: sentAt and the call time are ${days} days apart`,
+    });
+  }
+
   const event: NormalizedEvent = {
     type: spec.type,
     name: spec.type === 'track' ? spec.event : spec.type,
@@ -164,12 +186,7 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     ...(spec.anonymousId !== undefined && { anonymousId: spec.anonymousId }),
     // An empty messageId is as good as none: it cannot deduplicate anything.
     messageId: spec.messageId || opts.generateId(),
-    timestamp: correctTimestamp({
-      receivedAt: opts.receivedAt,
-      originalTimestamp: spec.originalTimestamp ?? undefined,
-      timestamp: spec.timestamp ?? undefined,
-      sentAt,
-    }),
+    timestamp,
     receivedAt: opts.receivedAt,
     properties: propertiesOf(spec),
     traits: traitsOf(spec),

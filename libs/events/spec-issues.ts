@@ -19,7 +19,10 @@ function isBlank(value: unknown): boolean {
 }
 
 function codeFor(issue: z.core.$ZodIssue, key: string, value: unknown): EventCode {
-  if (TIMESTAMPS.has(key)) return EventCodes.BAD_TIMESTAMP;
+  if (TIMESTAMPS.has(key)) {
+    const outOfRange = issue.code === 'custom' && issue.params?.['outOfRange'] === true;
+    return outOfRange ? EventCodes.TIMESTAMP_OUT_OF_RANGE : EventCodes.BAD_TIMESTAMP;
+  }
   const required = REQUIRED[key];
   if (required !== undefined && isBlank(value)) return required;
   if (key === 'messageId' && issue.code === 'too_big') return EventCodes.MESSAGE_ID_TOO_LONG;

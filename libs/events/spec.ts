@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { EventType } from '../journey/index.js';
 import { isPlainObject } from './plain.js';
-import { parseSpecTimestamp } from './timestamp.js';
+import { isInTimestampWindow, parseSpecTimestamp, TIMESTAMP_WINDOW } from './timestamp.js';
 
 const TYPES: Record<EventType, true> = {
   track: true,
@@ -52,7 +52,16 @@ const timestamp = z
   .string({ error: 'must be an ISO-8601 date-time string' })
   .transform((text, ctx) => {
     const ms = parseSpecTimestamp(text);
-    if (ms !== undefined) return ms;
+    if (ms !== undefined && isInTimestampWindow(ms)) return ms;
+    if (ms !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: `must be within ${TIMESTAMP_WINDOW.text}`,
+        params: { outOfRange: true },
+      });
+      return z.NEVER;
+    }
     ctx.issues.push({
       code: 'custom',
       input: text,

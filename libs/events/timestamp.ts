@@ -51,3 +51,17 @@ export function parseSpecTimestamp(text: string): number | undefined {
   const local = Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS;
   return local - offset * 60_000;
 }
+
+/** The instants an event may carry, in every timestamp field and after the skew correction:
+ * from the Unix epoch (where a reset device clock starts) up to, not including, 2100. Outside it
+ * a time is a broken clock or a forgery, and arithmetic on it (the skew correction) could leave
+ * the range that Cairn formats as ISO-8601. */
+export const TIMESTAMP_WINDOW = Object.freeze({
+  minMs: 0,
+  maxMs: Date.UTC(2100, 0, 1),
+  text: '1970-01-01T00:00:00Z to 2099-12-31T23:59:59.999Z',
+});
+
+export function isInTimestampWindow(ms: number): boolean {
+  return ms >= TIMESTAMP_WINDOW.minMs && ms < TIMESTAMP_WINDOW.maxMs;
+}

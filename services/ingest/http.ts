@@ -24,6 +24,7 @@ import {
   type HttpLimits,
 } from '../../libs/events/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
+import { capConnections, type ConnectionCaps } from './connections.js';
 import type { IngestMetrics } from './metrics.js';
 
 /** Error codes of HTTP answers (docs/ingest.md). */
@@ -38,8 +39,26 @@ export const HttpCodes = {
 export const SOURCE_HEADER = 'Cairn-Source';
 
 export const HTTP_PATHS: readonly HttpApiPath[] = [...EVENT_TYPES, 'batch'];
-/** A request must arrive whole within this time; a slow client cannot hold a socket forever. */
-export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/** A connection with no traffic for this long is closed. */
+export const HTTP_IDLE_TIMEOUT_MS = 30_000;
+/** How often node:http looks for requests past their headers or request timeout. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Against clients that hold sockets: CAIRN_HTTP_* in docs/configuration.md. */
+export interface HttpConnectionLimits extends ConnectionCaps {
+  /** Time to send the request line and headers; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time to send the whole request, body included; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+}
+
+/** The defaults of the CAIRN_HTTP_* settings. */
+export const HTTP_CONNECTION_LIMITS: Readonly<HttpConnectionLimits> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 4096,
+  maxConnectionsPerIp: 256,
+});
 
 export interface HttpApiOptions {
   port: number;
@@ -51,6 +70,7 @@ export interface HttpApiOptions {
   isReady: () => boolean;
   log: Logger;
   limits?: Partial<HttpLimits>;
+  connections?: Partial<HttpConnectionLimits>;
 }
 
 export interface HttpApi {
@@ -70,14 +90,22 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const limits: HttpLimits = { ...HTTP_LIMITS, ...opts.limits };
   const keys = new Map(opts.writeKeys.map((k) => [k.key, k.source]));
   const { metrics, log } = opts;
+  const conn: HttpConnectionLimits = { ...HTTP_CONNECTION_LIMITS, ...opts.connections };
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: limits.maxBatchBytes,
-    connectionTimeout: HTTP_REQUEST_TIMEOUT_MS,
-    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: HTTP_IDLE_TIMEOUT_MS,
+    requestTimeout: conn.requestTimeoutMs,
+    // node:http's own options: the headers timeout only counts when checked often.
+    http: {
+      headersTimeout: conn.headersTimeoutMs,
+      requestTimeout: conn.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });
+  capConnections(app.server, conn, (limit) => metrics.httpConnectionsRefused.inc({ limit }));
   // Any content type is read as bytes and parsed here (analytics.js sends text/plain beacons);
   // our own JSON parser gives the line and column of a syntax error.
   app.removeAllContentTypeParsers();
@@ -134,9 +162,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   const handle = async (path: HttpApiPath, req: FastifyRequest): Promise<Failure | undefined> => {
     if (!opts.isReady()) return fail(503, HttpCodes.UNAVAILABLE, 'ingest is not ready; retry');
-    // A wrong Basic key is refused before the body is looked at.
+    // A Basic key here is a valid one: a wrong one was refused before the body was read.
     const header = writeKeyFromBasicAuth(req.headers.authorization);
-    if (header !== undefined && !keys.has(header)) return authorize(req, undefined);
     const bytes = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
     // Without a Basic key, a body that cannot carry one is a 401 first.
     if (bytes.byteLength === 0) {
@@ -180,9 +207,19 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     return undefined;
   };
 
+  // A wrong Basic key is refused before the body is read: the answer does not wait for a body
+  // that may never come, and the connection closes after it (the unread body is not drained).
+  const refuseWrongBasicKey =
+    (path: HttpApiPath) => (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const key = writeKeyFromBasicAuth(req.headers.authorization);
+      if (key === undefined || keys.has(key)) return done();
+      void reply.header('connection', 'close');
+      void answer(reply, path, authorize(req, undefined));
+    };
+
   for (const path of HTTP_PATHS) {
     const bodyLimit = path === 'batch' ? limits.maxBatchBytes : limits.maxEventBytes;
-    app.post(`/v1/${path}`, { bodyLimit }, async (req, reply) => {
+    app.post(`/v1/${path}`, { bodyLimit, onRequest: refuseWrongBasicKey(path) }, async (req, reply) => {
       const failure = await handle(path, req);
       // elapsedTime runs from the request's arrival: body read, checks and every ack.
       if (!failure) metrics.httpAckSeconds.observe(reply.elapsedTime / 1000);

@@ -11,6 +11,8 @@ export interface IngestMetrics {
   httpEvents: Counter<'type'>;
   /** From arrival to the last JetStream ack, per accepted request. */
   httpAckSeconds: Histogram;
+  /** HTTP connections closed as they arrived, by the cap they were over (total, per_ip). */
+  httpConnectionsRefused: Counter<'limit'>;
   /** Profile changes: alias links and audience entries/exits. */
   identity: Counter<'change'>;
 }
@@ -54,6 +56,12 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       ['type'],
     ),
     httpAckSeconds: ack,
+    httpConnectionsRefused: counter(
+      registry,
+      'cairn_http_connections_refused_total',
+      'HTTP connections closed as they arrived because a connection cap was reached',
+      ['limit'],
+    ),
     identity: counter(
       registry,
       'cairn_profile_changes_total',

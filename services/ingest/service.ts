@@ -155,6 +155,12 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
         port: opts.http === true ? config.httpPort : opts.http.port,
         bus,
         writeKeys: config.writeKeys,
+        connections: {
+          headersTimeoutMs: config.httpHeadersTimeoutMs,
+          requestTimeoutMs: config.httpRequestTimeoutMs,
+          maxConnections: config.httpMaxConnections,
+          maxConnectionsPerIp: config.httpMaxConnectionsPerIp,
+        },
         registry: metrics.registry,
         metrics: own,
         isReady: () => !draining && runner.isReady(),

@@ -107,3 +107,27 @@ void t.test('out of range and inconsistent ordinals are refused', (t) => {
   });
   t.end();
 });
+
+void t.test('HTTP timeouts and connection caps: defaults, overrides, and headers within the request', (t) => {
+  const d = loadConfig({});
+  t.strictSame(
+    [d.httpHeadersTimeoutMs, d.httpRequestTimeoutMs, d.httpMaxConnections, d.httpMaxConnectionsPerIp],
+    [10_000, 30_000, 4096, 256],
+  );
+  const c = loadConfig({
+    CAIRN_HTTP_HEADERS_TIMEOUT: '5s',
+    CAIRN_HTTP_REQUEST_TIMEOUT: '1m',
+    CAIRN_HTTP_MAX_CONNECTIONS: '100',
+    CAIRN_HTTP_MAX_CONNECTIONS_PER_IP: '0',
+  });
+  t.strictSame(
+    [c.httpHeadersTimeoutMs, c.httpRequestTimeoutMs, c.httpMaxConnections, c.httpMaxConnectionsPerIp],
+    [5_000, 60_000, 100, 0],
+  );
+  t.throws(() => loadConfig({ CAIRN_HTTP_HEADERS_TIMEOUT: '40s' }), {
+    code: ConfigCodes.INVALID,
+    message: /CAIRN_HTTP_HEADERS_TIMEOUT: 40s is above CAIRN_HTTP_REQUEST_TIMEOUT \(30s\)/,
+  });
+  t.throws(() => loadConfig({ CAIRN_HTTP_MAX_CONNECTIONS: '0' }), { code: ConfigCodes.INVALID });
+  t.end();
+});

@@ -98,11 +98,33 @@ void t.test('the scanner agrees with JSON.parse on valid JSON, deep nesting incl
   t.end();
 });
 
-void t.test('invalid UTF-8 is refused', (t) => {
-  t.strictSame(parseEventJson(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d])), {
-    ok: false,
-    error: { code: EventCodes.NOT_JSON, reason: 'the body is not valid UTF-8' },
-  });
+void t.test('invalid UTF-8 is refused with the line, column and byte where it starts', (t) => {
+  const bytes = (...parts: Array<string | number[]>): Uint8Array =>
+    new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...utf8(p)] : p)));
+  const table: Array<[string, Uint8Array, number, number, number]> = [
+    // case, bytes, line, column, byte offset
+    ['a stray 0xFF', bytes('{"', [0xff], '"}'), 1, 3, 2],
+    ['after a newline and a 2-byte character', bytes('{\n "é": "', [0xc3], '"}'), 2, 8, 10],
+    ['an overlong slash', bytes('{"a":"', [0xc0, 0xaf], '"}'), 1, 7, 6],
+    ['a UTF-8-encoded surrogate', bytes('["', [0xed, 0xa0, 0x80], '"]'), 1, 3, 2],
+    ['above U+10FFFF', bytes('[', [0xf4, 0x90, 0x80, 0x80], ']'), 1, 2, 1],
+    ['a truncated sequence at the end', bytes('["😀', [0xf0, 0x9f]), 1, 5, 6],
+    ['after a byte order mark', bytes([0xef, 0xbb, 0xbf], '{', [0x80]), 1, 2, 4],
+  ];
+  for (const [name, body, line, column, offset] of table) {
+    t.strictSame(
+      parseEventJson(body),
+      {
+        ok: false,
+        error: {
+          code: EventCodes.NOT_JSON,
+          reason: `the body is not valid UTF-8 at line ${line}, column ${column} (byte ${offset})`,
+          at: { line, column, offset },
+        },
+      },
+      name,
+    );
+  }
   t.end();
 });
 

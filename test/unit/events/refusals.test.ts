@@ -257,10 +257,53 @@ const cases: Case[] = [
       },
     },
   ]),
+  ...(['timestamp', 'originalTimestamp', 'sentAt', 'receivedAt'] as const).flatMap((field) =>
+    ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59.999Z', '2100-01-01T00:00:00Z', '9999-12-31'].map(
+      (value) => ({
+        name: `${field} ${value}, outside the window`,
+        raw: { ...track, [field]: value },
+        error: {
+          code: EventCodes.TIMESTAMP_OUT_OF_RANGE,
+          field,
+          reason: `${field} must be within 1970-01-01T00:00:00Z to 2099-12-31T23:59:59.999Z (got "${value}")`,
+        },
+      }),
+    ),
+  ),
+  {
+    name: 'a skew correction that leaves the window',
+    raw: { ...track, originalTimestamp: '1970-01-02T00:00:00Z', sentAt: '2099-01-01T00:00:00Z' },
+    error: {
+      code: EventCodes.TIMESTAMP_OUT_OF_RANGE,
+      field: 'timestamp',
+      reason:
+        /^the skew-corrected timestamp .* falls outside 1970-01-01T00:00:00Z to 2099-12-31T23:59:59\.999Z: sentAt and the call time are 47116 days apart$/,
+    },
+  },
   {
     name: 'timestamp without a zone',
     raw: { ...track, timestamp: '2024-05-01T12:00:00' },
     error: { code: EventCodes.BAD_TIMESTAMP, field: 'timestamp', reason: /time zone/ },
+  },
+  // Content no encoding downstream keeps as sent (content.test.ts has more)
+  {
+    name: 'a __proto__ key in properties',
+    raw: JSON.parse('{"type":"track","userId":"u1","event":"E","properties":{"__proto__":1}}') as unknown,
+    error: {
+      code: EventCodes.FORBIDDEN_KEY,
+      field: 'properties.__proto__',
+      reason: 'properties.__proto__: the key "__proto__" is not accepted anywhere in an event; rename it',
+    },
+  },
+  {
+    name: 'a lone surrogate in a userId',
+    raw: { ...track, userId: 'u\ud800' },
+    error: {
+      code: EventCodes.LONE_SURROGATE,
+      field: 'userId',
+      reason:
+        'userId: the value holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair), which has no UTF-8 form; send well-formed Unicode',
+    },
   },
   // messageId
   {
@@ -352,5 +395,16 @@ void t.test('the depth walk takes a value shared at every level in linear time',
   t.equal(nestsDeeperThan(shared, 32), false);
   t.equal(nestsDeeperThan(shared, 29), true);
   t.ok(Date.now() - started < 2_000, `walked in ${Date.now() - started} ms`);
+  t.end();
+});
+
+void t.test("the timestamp window's edges are accepted", (t) => {
+  for (const value of ['1970-01-01T00:00:00Z', '2099-12-31T23:59:59.999Z']) {
+    const result = normalizeEvent(
+      { ...track, originalTimestamp: value },
+      { receivedAt: RECEIVED_AT, generateId: ids() },
+    );
+    t.match(result, { ok: true, event: { timestamp: Date.parse(value) } }, value);
+  }
   t.end();
 });
