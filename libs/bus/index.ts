@@ -1,4 +1,10 @@
-export { connectBus, compareVersions, MIN_SERVER_VERSION } from './connection.js';
+export {
+  connectBus,
+  connectOptionsOf,
+  compareVersions,
+  inboxPrefixOf,
+  MIN_SERVER_VERSION,
+} from './connection.js';
 export type { Bus, BusOptions } from './connection.js';
 export { provision } from './provision.js';
 export type { Drift, ProvisionReport } from './provision.js';
@@ -131,3 +137,13 @@ export {
   JournalRecordSchema,
   userInstancesFilter,
 } from './instances.js';
+export {
+  NATS_DESTINATION_SUBJECTS,
+  nkeyVariable,
+  permissionsOf,
+  renderAuthConf,
+  renderKeysConf,
+  ROLES,
+  SERVICE_ROLES,
+} from './permissions.js';
+export type { Permissions, Role, ServiceRole } from './permissions.js';
