@@ -169,8 +169,12 @@ export function permissionsOf(role: Role): Permissions {
         subscribe: inbox('admin'),
       };
     case 'up': {
+      // The four services, each stage on its own connection, and the lifecycle's connection.
       const all = SERVICE_ROLES.map(servicePermissions);
-      return { publish: union(all.map((p) => p.publish)), subscribe: union(all.map((p) => p.subscribe)) };
+      return {
+        publish: union(all.map((p) => p.publish)),
+        subscribe: union([...all.map((p) => p.subscribe), inbox('up')]),
+      };
     }
     default:
       return servicePermissions(role);

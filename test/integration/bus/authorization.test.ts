@@ -27,8 +27,14 @@ import {
   type Role,
 } from '../../../libs/bus/index.js';
 import { loadConfig, type Config } from '../../../libs/config/index.js';
-import { createMetrics, type RunningService, type ServiceContext } from '../../../libs/telemetry/index.js';
+import {
+  createMetrics,
+  startLifecycle,
+  type RunningService,
+  type ServiceContext,
+} from '../../../libs/telemetry/index.js';
 import { writeCredentials } from '../../../services/cli/auth.js';
+import { startAllServices, stageConnector } from '../../../services/cli/up.js';
 import { startIngest } from '../../../services/ingest/index.js';
 import { startMatcher } from '../../../services/matcher/index.js';
 import { startSender } from '../../../services/sender/index.js';
@@ -290,4 +296,34 @@ void t.test('the pipeline runs end to end with each service on its own user', as
   t.same(violations, [], 'no permission violation anywhere');
   const dlq = await admin.jsm.streams.info(STREAMS.DLQ);
   t.equal(dlq.state.messages, 0, 'nothing dead-lettered');
+});
+
+void t.test('`cairn up` runs every stage with the up user', async (t) => {
+  const s = await securedNats(t);
+  const violations: string[] = [];
+  const config = { ...s.config('up'), metricsPort: 0 };
+  const life = await startLifecycle({
+    name: 'up',
+    config,
+    logger: silentLogger,
+    start: (ctx) =>
+      startAllServices(ctx, {
+        connectStage: async (stage) => {
+          const bus = await stageConnector(ctx)(stage);
+          watchViolations(bus.nc, `up/${stage}`, violations);
+          return bus;
+        },
+      }),
+  });
+  t.teardown(() => life.stop());
+  watchViolations(life.bus.nc, 'up', violations);
+  await waitUntil(() => life.isReady(), 15_000, 'every service ready');
+  await life.bus.js.publish('events.track', JSON.stringify({ type: 'track', event: 'e', userId: 'u1' }));
+  await waitUntil(
+    async () => (await life.bus.jsm.consumers.info(STREAMS.EVENTS, 'ingest')).num_ack_pending === 0,
+    10_000,
+    'the event handled',
+  );
+  await life.stop();
+  t.same(violations, [], 'no permission violation');
 });
