@@ -20,7 +20,7 @@ export {
 export type { DesiredBucket, DesiredStream, TopologyConfig } from './topology.js';
 export { defineMessage } from './codec.js';
 export type { MessageCodec } from './codec.js';
-export { fnv1a32, partitionOf } from './partition.js';
+export { fnv1a32, misrouted, partitionOf } from './partition.js';
 export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
