@@ -21,7 +21,7 @@ export type { DesiredBucket, DesiredStream, TopologyConfig } from './topology.js
 export { defineMessage } from './codec.js';
 export type { MessageCodec } from './codec.js';
 export { fnv1a32, misrouted, partitionOf } from './partition.js';
-export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
+export { casUpdate, decodeKey, decodeValue, encodeKey, isCasConflict } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
 export { LeanJetStream, LeanKv } from './lean.js';

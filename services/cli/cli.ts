@@ -49,6 +49,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
       io.err(err.message);
       return err.exitCode;
     }
+    const code = (err as { code?: unknown }).code;
+    if (code === 'CAIRN_E_BUS_VALUE_INVALID' || code === 'CAIRN_E_DESTINATION_INVALID') {
+      // A stored value that does not decode: the message names the bucket and key.
+      io.err(
+        `cairn: ${(err as Error).message}. Write that key again (\`cairn journey publish\`, \`cairn destination put\`) or delete it`,
+      );
+      return 1;
+    }
     const message = err instanceof Error ? err.message : String(err);
     io.err(
       `cairn: ${name} failed: ${message}. Run again with CAIRN_LOG_LEVEL=debug, or report it with this line`,
