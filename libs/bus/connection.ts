@@ -4,7 +4,14 @@ import { readFile } from 'node:fs/promises';
 
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect,
+  credsAuthenticator,
+  errors,
+  nkeyAuthenticator,
+  type Authenticator,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 import { BusCodes, BusError } from './errors.js';
@@ -19,6 +26,12 @@ export interface BusOptions {
   name: string;
   /** Path to a `.creds` file. */
   creds?: string;
+  /** Path to a file holding an nkey seed (`SU…`). */
+  nkey?: string;
+  /** Prefix of this connection's reply subjects (default `_INBOX`). The shipped authorization
+   * lets each Cairn user subscribe to its own prefix only (permissions.ts), so that no other
+   * user can read its replies. */
+  inboxPrefix?: string;
   logger: Logger;
   /** Handshake timeout of the first connect (ms, default 5000). */
   connectTimeoutMs?: number;
@@ -51,7 +64,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const authenticator = opts.creds ? credsAuthenticator(await readFile(opts.creds)) : undefined;
+  const authenticator = await authenticatorOf(opts);
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -63,8 +76,16 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       // Async stack traces cost a third of the client's CPU on hot paths (jetstream.md).
       noAsyncTraces: true,
       ...(authenticator ? { authenticator } : {}),
+      ...(opts.inboxPrefix !== undefined ? { inboxPrefix: opts.inboxPrefix } : {}),
     });
   } catch (err) {
+    if (err instanceof errors.AuthorizationError) {
+      throw new BusError(
+        BusCodes.UNAUTHORIZED,
+        `NATS at ${opts.url} refused this client's credentials (${err.message}); set NATS_NKEY (or NATS_CREDS) to this service's credentials, see docs/security.md`,
+        { cause: err },
+      );
+    }
     throw new BusError(
       BusCodes.UNREACHABLE,
       `cannot connect to NATS at ${opts.url} (${(err as Error).message}); start one with \`nats-server -js\` or set NATS_URL`,
@@ -97,7 +118,10 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     const kvm = new Kvm(js);
     const buckets = new Map<string, Promise<KV>>();
     const stores = new Map<string, Promise<KvStore>>();
-    const lean = new LeanJetStream(nc, { timeoutMs: apiTimeout });
+    const lean = new LeanJetStream(nc, {
+      timeoutMs: apiTimeout,
+      ...(opts.inboxPrefix !== undefined ? { inboxPrefix: opts.inboxPrefix } : {}),
+    });
     const openKv = (name: string): Promise<KV> => {
       let kv = buckets.get(name);
       if (!kv) {
@@ -140,6 +164,50 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     await nc.close();
     throw err;
   }
+}
+
+/** The credentials and reply prefix of a Cairn process from its config: `role` is the user it
+ * runs as (ingest, matcher, timer, sender, admin), which names its reply prefix. */
+export function connectOptionsOf(
+  config: { natsCreds?: string; natsNkey?: string },
+  role: string,
+): Pick<BusOptions, 'creds' | 'nkey' | 'inboxPrefix'> {
+  return {
+    inboxPrefix: inboxPrefixOf(role),
+    ...(config.natsCreds !== undefined && { creds: config.natsCreds }),
+    ...(config.natsNkey !== undefined && { nkey: config.natsNkey }),
+  };
+}
+
+/** The reply prefix of a Cairn role: `_INBOX_cairn_<role>`. */
+export function inboxPrefixOf(role: string): string {
+  return `_INBOX_cairn_${role}`;
+}
+
+async function authenticatorOf(opts: BusOptions): Promise<Authenticator | undefined> {
+  const read = async (what: string, file: string): Promise<Uint8Array> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new BusError(
+        BusCodes.CREDENTIALS_UNREADABLE,
+        `cannot read the NATS ${what} file ${file} (${(err as Error).message}); check the path and its permissions`,
+        { cause: err },
+      );
+    }
+  };
+  if (opts.creds) return credsAuthenticator(await read('creds', opts.creds));
+  if (opts.nkey) {
+    const seed = new TextDecoder().decode(await read('nkey seed', opts.nkey)).trim();
+    if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
+      throw new BusError(
+        BusCodes.CREDENTIALS_UNREADABLE,
+        `the NATS nkey seed file ${opts.nkey} does not hold a user seed (SU…); write it with \`cairn auth init\``,
+      );
+    }
+    return nkeyAuthenticator(new TextEncoder().encode(seed));
+  }
+  return undefined;
 }
 
 async function watchStatus(nc: NatsConnection, log: Logger): Promise<void> {

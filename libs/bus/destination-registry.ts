@@ -22,8 +22,13 @@ export class DestinationError extends Error {
   readonly code = DESTINATION_INVALID;
   readonly issues: DestinationIssue[];
 
-  constructor(issues: DestinationIssue[], options?: ErrorOptions) {
-    super(`${DESTINATION_INVALID}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, options);
+  /** `key`: the stored value's KV key, named in the message (`destinations/<key>: …`). */
+  constructor(issues: DestinationIssue[], options?: ErrorOptions & { key?: string }) {
+    const where = options?.key === undefined ? '' : `${BUCKETS.destinations}/${options.key}: `;
+    super(
+      `${DESTINATION_INVALID}: ${where}${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      options,
+    );
     this.issues = issues;
   }
 }
@@ -255,16 +260,17 @@ export function parseDestinationFile(obj: unknown): Destination {
   return out;
 }
 
-/** A stored value -> Destination; throws DestinationError. */
-export function decodeDestination(bytes: Uint8Array): Destination {
+/** A stored value -> Destination; throws DestinationError (naming `key` when given). */
+export function decodeDestination(bytes: Uint8Array, key?: string): Destination {
+  const at = key === undefined ? {} : { key };
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    throw new DestinationError([{ path: '(root)', message: 'is not JSON' }], { cause: err });
+    throw new DestinationError([{ path: '(root)', message: 'is not JSON' }], { cause: err, ...at });
   }
   const parsed = DestinationSchema.safeParse(raw);
-  if (!parsed.success) throw new DestinationError(issuesOf(parsed.error), { cause: parsed.error });
+  if (!parsed.success) throw new DestinationError(issuesOf(parsed.error), { cause: parsed.error, ...at });
   return parsed.data;
 }
 
@@ -284,7 +290,7 @@ export async function putDestination(bus: Bus, dest: Destination): Promise<numbe
 
 export async function getDestination(bus: Bus, id: string): Promise<Destination | undefined> {
   const entry = await (await bucket(bus)).get(id);
-  return live(entry) ? decodeDestination(entry.value) : undefined;
+  return live(entry) ? decodeDestination(entry.value, id) : undefined;
 }
 
 /**
@@ -296,7 +302,7 @@ export async function disableDestination(bus: Bus, id: string, reason: string, a
   const kv = await bucket(bus);
   const entry = await kv.get(id);
   if (!live(entry)) return false;
-  const dest = decodeDestination(entry.value);
+  const dest = decodeDestination(entry.value, id);
   if (dest.disabled !== undefined) return false;
   try {
     await kv.update(id, encodeDestination({ ...dest, disabled: { at, reason } }), entry.revision);
@@ -378,7 +384,7 @@ export class DestinationCache {
       return;
     }
     try {
-      this.byId.set(e.key, decodeDestination(e.value));
+      this.byId.set(e.key, decodeDestination(e.value, e.key));
     } catch (err) {
       this.byId.delete(e.key);
       this.log.error({ err, destination: e.key }, 'stored destination is invalid; ignored');

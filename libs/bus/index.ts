@@ -1,4 +1,10 @@
-export { connectBus, compareVersions, MIN_SERVER_VERSION } from './connection.js';
+export {
+  connectBus,
+  connectOptionsOf,
+  compareVersions,
+  inboxPrefixOf,
+  MIN_SERVER_VERSION,
+} from './connection.js';
 export type { Bus, BusOptions } from './connection.js';
 export { provision } from './provision.js';
 export type { Drift, ProvisionReport } from './provision.js';
@@ -14,8 +20,15 @@ export {
 export type { DesiredBucket, DesiredStream, TopologyConfig } from './topology.js';
 export { defineMessage } from './codec.js';
 export type { MessageCodec } from './codec.js';
-export { fnv1a32, partitionOf } from './partition.js';
-export { casUpdate, decodeKey, encodeKey, isCasConflict, MAX_KEY_TOKEN_LENGTH } from './kv-cas.js';
+export { fnv1a32, misrouted, partitionOf } from './partition.js';
+export {
+  casUpdate,
+  decodeKey,
+  decodeValue,
+  encodeKey,
+  isCasConflict,
+  MAX_KEY_TOKEN_LENGTH,
+} from './kv-cas.js';
 export { removeKvRevision } from './kv-remove.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
@@ -141,3 +154,13 @@ export {
   type ServerClock,
   type ServerClockOptions,
 } from './server-clock.js';
+export {
+  NATS_DESTINATION_SUBJECTS,
+  nkeyVariable,
+  permissionsOf,
+  renderAuthConf,
+  renderKeysConf,
+  ROLES,
+  SERVICE_ROLES,
+} from './permissions.js';
+export type { Permissions, Role, ServiceRole } from './permissions.js';

@@ -6,7 +6,8 @@ import { z } from 'zod';
 
 import { journeyHash, type JourneyDocument } from '../journey/index.js';
 import type { Bus } from './connection.js';
-import { casUpdate, isCasConflict, type ValueCodec } from './kv-cas.js';
+import { BusError } from './errors.js';
+import { casUpdate, decodeValue, isCasConflict, type ValueCodec } from './kv-cas.js';
 import { BUCKETS } from './topology.js';
 
 export const JOURNEY_NOT_FOUND = 'CAIRN_E_JOURNEY_NOT_FOUND';
@@ -150,7 +151,7 @@ export async function publishJourneyVersion(
       versions[String(version)] = 'active';
       return { v: 1, id: doc.id, latest: Math.max(current?.latest ?? 0, version), active: version, versions };
     },
-    { codec: journeyHeadCodec },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
   );
   return previous ? { id: doc.id, version, previous } : { id: doc.id, version };
 }
@@ -174,14 +175,14 @@ export async function archiveJourney(bus: Bus, id: string): Promise<{ version: n
         versions: { ...current.versions, [String(current.active)]: 'archived' },
       };
     },
-    { codec: journeyHeadCodec },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
   );
   return { version: archived as number };
 }
 
 export async function readJourneyHead(bus: Bus, id: string): Promise<JourneyHead | undefined> {
   const entry = await (await bucket(bus)).get(id);
-  return live(entry) ? journeyHeadCodec.decode(entry.value) : undefined;
+  return live(entry) ? decodeValue(journeyHeadCodec, BUCKETS.journeys, id, entry.value) : undefined;
 }
 
 export async function readJourneyVersion(
@@ -190,17 +191,28 @@ export async function readJourneyVersion(
   version: number,
 ): Promise<JourneyVersion | undefined> {
   const entry = await (await bucket(bus)).get(journeyVersionKey(id, version));
-  return live(entry) ? journeyVersionCodec.decode(entry.value) : undefined;
+  const key = journeyVersionKey(id, version);
+  return live(entry) ? decodeValue(journeyVersionCodec, BUCKETS.journeys, key, entry.value) : undefined;
 }
 
-/** Every journey's head, by id. */
-export async function listJourneys(bus: Bus): Promise<JourneyHead[]> {
+/** Every journey's head, by id. A head that does not decode is skipped and passed to
+ * `onUnreadable` (a CAIRN_E_BUS_VALUE_INVALID naming its key): the others are still listed. */
+export async function listJourneys(
+  bus: Bus,
+  onUnreadable: (err: BusError, key: string) => void = () => undefined,
+): Promise<JourneyHead[]> {
   const kv = await bucket(bus);
   const out: JourneyHead[] = [];
   for await (const key of await kv.keys()) {
     if (!isHeadKey(key)) continue;
     const entry = await kv.get(key);
-    if (live(entry)) out.push(journeyHeadCodec.decode(entry.value));
+    if (!live(entry)) continue;
+    try {
+      out.push(decodeValue(journeyHeadCodec, BUCKETS.journeys, key, entry.value));
+    } catch (err) {
+      if (!(err instanceof BusError)) throw err;
+      onUnreadable(err, key);
+    }
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -227,7 +239,7 @@ export async function watchJourneys(
     if ((seen.get(e.key) ?? 0) >= e.revision) return;
     seen.set(e.key, e.revision);
     try {
-      onChange(journeyHeadCodec.decode(e.value));
+      onChange(decodeValue(journeyHeadCodec, BUCKETS.journeys, e.key, e.value));
     } catch (err) {
       onError(err, e.key);
     }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { KvStore } from './lean.js';
 import type { Counter } from 'prom-client';
+import { ZodError } from 'zod';
 
 import { BusCodes, BusError, CAS_CONFLICT_CODES } from './errors.js';
 
@@ -47,7 +48,7 @@ export async function casUpdate<T>(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const entry = await kv.get(key);
     const live = entry && entry.operation === 'PUT' ? entry : undefined;
-    const current = live ? opts.codec.decode(live.value) : undefined;
+    const current = live ? decodeValue(opts.codec, bucket, key, live.value) : undefined;
     const revision = live?.revision;
     const next = fn(current, revision);
     if (next === undefined) return { value: current, revision, written: false, attempts: attempt };
@@ -67,6 +68,30 @@ export async function casUpdate<T>(
     `${bucket}/${key}: still conflicting after ${maxAttempts} attempts; the key is updated too often concurrently`,
     { cause: lastError },
   );
+}
+
+/**
+ * A stored value decoded, or CAIRN_E_BUS_VALUE_INVALID naming `<bucket>/<key>` and what is wrong
+ * with it (not JSON, not msgpack, which fields do not fit): a corrupt or foreign value is reported
+ * for its key alone, never as a raw schema dump, and never stops the readers of other keys.
+ */
+export function decodeValue<T>(codec: ValueCodec<T>, bucket: string, key: string, bytes: Uint8Array): T {
+  try {
+    return codec.decode(bytes);
+  } catch (err) {
+    throw new BusError(BusCodes.VALUE_INVALID, `${bucket}/${key}: ${describeInvalid(err)}`, { cause: err });
+  }
+}
+
+function describeInvalid(err: unknown): string {
+  if (err instanceof ZodError) {
+    const issues = err.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
+    const more = err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : '';
+    return `the stored value does not fit its schema: ${issues.join('; ')}${more}`;
+  }
+  if (err instanceof SyntaxError) return 'the stored value is not JSON';
+  if (err instanceof BusError) return err.message.replace(`${err.code}: `, '');
+  return (err as Error).message;
 }
 
 /** Wrong-last-sequence conflicts (10071; 10164 and the transient 10163 from 2.11). */

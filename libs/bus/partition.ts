@@ -16,3 +16,16 @@ export function fnv1a32(input: string): number {
 export function partitionOf(userKey: string, partitions: number): number {
   return fnv1a32(userKey) % partitions;
 }
+
+/**
+ * Why a message does not belong on the partition its subject names (`match.<p>.*`,
+ * `deliver.<p>`): every input of a user is routed to partitionOf(userKey), so one that arrived
+ * elsewhere was not routed by Cairn (a forged or misrouted message) and is not acted on.
+ * Undefined when it belongs.
+ */
+export function misrouted(subject: string, userKey: string, partitions: number): string | undefined {
+  const p = Number(subject.split('.')[1]);
+  const expected = partitionOf(userKey, partitions);
+  if (Number.isInteger(p) && p === expected) return undefined;
+  return `${subject}: its user hashes to partition ${expected} of ${partitions}, not this one`;
+}

@@ -4,7 +4,8 @@
 import type { KvStore } from './lean.js';
 import { z } from 'zod';
 
-import { encodeKey, type ValueCodec } from './kv-cas.js';
+import { decodeValue, encodeKey, type ValueCodec } from './kv-cas.js';
+import { BUCKETS } from './topology.js';
 
 export const StoredProfileSchema = z.object({
   v: z.literal(1),
@@ -34,8 +35,12 @@ export interface CanonicalProfile {
 export async function readCanonicalProfile(kv: KvStore, userKey: string): Promise<CanonicalProfile> {
   let key = userKey;
   for (let hop = 0; ; hop++) {
-    const entry = await kv.get(encodeKey(key));
-    const profile = entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
+    const kvKey = encodeKey(key);
+    const entry = await kv.get(kvKey);
+    const profile =
+      entry?.operation === 'PUT'
+        ? decodeValue(profileCodec, BUCKETS.profiles, kvKey, entry.value)
+        : undefined;
     if (profile?.aliasOf === undefined || profile.aliasOf === key || hop >= MAX_ALIAS_HOPS) {
       return { userKey: key, profile };
     }

@@ -11,7 +11,9 @@ import { errors, nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 import type { Bus } from './connection.js';
+import { DESTINATION_INVALID } from './destination-registry.js';
 import { DLQ_RECORD_MAX_BYTES, dlqRecordOf, publishDlq } from './dlq.js';
+import { BusCodes } from './errors.js';
 import { KeyScheduler } from './key-scheduler.js';
 import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
@@ -160,8 +162,14 @@ export function startRunner(opts: RunnerOptions): Runner {
         },
       });
     } catch (err) {
-      log.warn({ err, seq: msg.seq, subject: msg.subject, deliveryCount }, 'handler threw; retrying');
-      outcome = { kind: 'retry', delayMs: throwBackoffMs(deliveryCount) };
+      const invalid = invalidValueReason(err);
+      if (invalid !== undefined) {
+        // A corrupt or foreign stored value (named in the message) does not heal by retrying.
+        outcome = { kind: 'terminal', reason: invalid, detail: (err as Error).message };
+      } else {
+        log.warn({ err, seq: msg.seq, subject: msg.subject, deliveryCount }, 'handler threw; retrying');
+        outcome = { kind: 'retry', delayMs: throwBackoffMs(deliveryCount) };
+      }
       count('error');
     }
     opts.metrics?.runnerHandleSeconds.observe({ stage }, (performance.now() - started) / 1_000);
@@ -407,6 +415,14 @@ export function startRunner(opts: RunnerOptions): Runner {
       log.info({ stream }, 'runner stopped');
     },
   };
+}
+
+/** The DLQ reason of an error that says a stored value is unreadable, else undefined. */
+function invalidValueReason(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === BusCodes.VALUE_INVALID) return 'value_invalid';
+  if (code === DESTINATION_INVALID) return 'destination_invalid';
+  return undefined;
 }
 
 function isTransient(err: unknown): boolean {

@@ -17,6 +17,8 @@ export interface WriteKey {
 export interface Config {
   natsUrl: string;
   natsCreds?: string;
+  /** Path to a file holding a NATS nkey seed (`SU…`): the user's credentials. */
+  natsNkey?: string;
   partitions: number;
   httpPort: number;
   metricsPort: number;
@@ -158,6 +160,14 @@ export const SETTINGS: readonly Setting[] = [
     default: undefined,
     description: 'Path to a NATS `.creds` file (JWT + nkey), when the server requires it.',
     hint: 'point it to a readable .creds file or unset it',
+    schema: z.string().trim().min(1),
+  },
+  {
+    variable: 'NATS_NKEY',
+    default: undefined,
+    description:
+      "Path to a file holding the nkey seed (`SU…`) of this process's NATS user, when the server requires it (`cairn auth init` writes one per service; docs/security.md).",
+    hint: 'point it to a readable seed file written by `cairn auth init`, or unset it',
     schema: z.string().trim().min(1),
   },
   {
@@ -444,6 +454,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     egressAllow: v('CAIRN_EGRESS_ALLOW'),
   };
   if (values['NATS_CREDS'] !== undefined) config.natsCreds = v('NATS_CREDS');
+  if (values['NATS_NKEY'] !== undefined) config.natsNkey = v('NATS_NKEY');
   if (values['CAIRN_AUDIENCES_FILE'] !== undefined) config.audiencesFile = v('CAIRN_AUDIENCES_FILE');
   return config;
 }

@@ -2,7 +2,7 @@
 // draining -> stopped. Config is parsed once here, at the edge (rule 8), then passed down.
 // On SIGTERM/SIGINT: readiness off, each service stops within the grace period, the NATS
 // connection drains, the telemetry server closes, exit 0. A second signal exits at once.
-import { BusError, connectBus, provision, type Bus } from '../bus/index.js';
+import { BusError, connectBus, connectOptionsOf, provision, type Bus } from '../bus/index.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { startTelemetryServer, type TelemetryServer } from './http.js';
 import { createLogger, type Logger } from './logger.js';
@@ -115,7 +115,7 @@ function defaultConnect(name: string) {
       url: config.natsUrl,
       name: `cairn-${name}`,
       logger,
-      ...(config.natsCreds !== undefined && { creds: config.natsCreds }),
+      ...connectOptionsOf(config, name),
     });
 }
 

@@ -1,5 +1,6 @@
 // `cairn <command>`: dispatch, help, and the one-line error contract (`cairn: <what>. <fix>`).
 import { audienceCommand } from './audience.js';
+import { authCommand } from './auth.js';
 import { destinationCommand } from './destination.js';
 import { dlqCommand } from './dlq.js';
 import { inspectCommand } from './inspect.js';
@@ -17,6 +18,7 @@ Commands:
   audience <command>       add | remove | list fed audiences and members
   simulate <file>...       run journeys over events on a virtual clock, offline
   inspect user <userId>    a user's instances, pending timers and recent journal
+  auth init <dir>          NATS credentials and authorization for a locked-down server
 
 Run \`cairn <command> --help\` for a command's options. docs/cli.md has the details.`;
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>>
   audience: audienceCommand,
   simulate: simulateCommand,
   inspect: inspectCommand,
+  auth: authCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -45,6 +48,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     if (err instanceof CliError) {
       io.err(err.message);
       return err.exitCode;
+    }
+    const code = (err as { code?: unknown }).code;
+    if (code === 'CAIRN_E_BUS_VALUE_INVALID' || code === 'CAIRN_E_DESTINATION_INVALID') {
+      // A stored value that does not decode: the message names the bucket and key.
+      io.err(
+        `cairn: ${(err as Error).message}. Write that key again (\`cairn journey publish\`, \`cairn destination put\`) or delete it`,
+      );
+      return 1;
     }
     const message = err instanceof Error ? err.message : String(err);
     io.err(

@@ -1,6 +1,13 @@
 // The connection an admin command (journey, destination, inspect) uses: NATS_URL or --nats-url,
 // provisioned (idempotent) so that publishing works before the services first ran.
-import { BusError, connectBus, provision, type Bus } from '../../libs/bus/index.js';
+import {
+  BusCodes,
+  BusError,
+  connectBus,
+  connectOptionsOf,
+  provision,
+  type Bus,
+} from '../../libs/bus/index.js';
 import { ConfigError, loadConfig, type Config } from '../../libs/config/index.js';
 import { createLogger } from '../../libs/telemetry/index.js';
 import { CliError, type CliIo } from './io.js';
@@ -30,9 +37,18 @@ export async function withBus<T>(
       name: 'cairn-cli',
       logger,
       connectTimeoutMs: 3_000,
-      ...(config.natsCreds !== undefined && { creds: config.natsCreds }),
+      ...connectOptionsOf(config, 'admin'),
     });
   } catch (err) {
+    if (
+      err instanceof BusError &&
+      (err.code === BusCodes.UNAUTHORIZED || err.code === BusCodes.CREDENTIALS_UNREADABLE)
+    ) {
+      throw new CliError(
+        err.message,
+        'Set NATS_NKEY to the admin seed of `cairn auth init` (docs/security.md)',
+      );
+    }
     if (err instanceof BusError) {
       throw new CliError(
         `cannot reach NATS at ${config.natsUrl}`,

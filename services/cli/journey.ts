@@ -98,8 +98,14 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       return 0;
     }
     case 'list': {
-      const journeys = await withBus(io, url, (bus) => listJourneys(bus));
-      if (journeys.length === 0) {
+      const unreadable: string[] = [];
+      const journeys = await withBus(io, url, (bus) =>
+        listJourneys(bus, (err) => unreadable.push(err.message)),
+      );
+      // A corrupt head is named, and the others are still listed.
+      for (const line of unreadable)
+        io.err(`cairn: skipped ${line}. Publish that journey again, or delete the key`);
+      if (journeys.length === 0 && unreadable.length === 0) {
         io.out('no journeys yet: publish one with `cairn journey publish <file>`');
         return 0;
       }

@@ -1,6 +1,6 @@
 // How `cairn up` reaches NATS: the configured URL, or, when nothing answers at the default and
 // no URL was given, a local nats-server started for the session.
-import { BusCodes, BusError, connectBus, type Bus } from '../../libs/bus/index.js';
+import { BusCodes, BusError, connectBus, connectOptionsOf, type Bus } from '../../libs/bus/index.js';
 import type { Config } from '../../libs/config/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
 import type { CliIo } from './io.js';
@@ -23,7 +23,7 @@ export function upConnection(io: CliIo, explicitUrl: boolean): UpConnection {
         url: u,
         name: 'cairn-up',
         logger,
-        ...(config.natsCreds !== undefined && { creds: config.natsCreds }),
+        ...connectOptionsOf(config, 'up'),
       });
       url = config.natsUrl;
       try {

@@ -1,5 +1,8 @@
-// `cairn up`: ingest, matcher, timer and sender in one process, one lifecycle, one connection.
-// With no NATS at the default URL (and none asked for), a local nats-server is started.
+// `cairn up`: ingest, matcher, timer and sender in one process, one lifecycle, and one NATS
+// connection per stage: a fault that makes the server close one stage's connection (a subject
+// over its control-line limit, a slow consumer) never drops what the other stages have in
+// flight. With no NATS at the default URL (and none asked for), a local nats-server is started.
+import { connectBus, connectOptionsOf, type Bus, type ServiceRole } from '../../libs/bus/index.js';
 import { runService, type RunningService, type ServiceContext } from '../../libs/telemetry/index.js';
 import { startIngest } from '../ingest/index.js';
 import { startMatcher } from '../matcher/index.js';
@@ -29,20 +32,60 @@ export interface StartAllOptions {
   http?: boolean;
   /** Told the HTTP API's port once it listens. */
   onHttp?: (port: number) => void;
+  /** Opens the connection of one stage (default: NATS_URL with the config's credentials). */
+  connectStage?: (stage: ServiceRole) => Promise<Bus>;
 }
 
-/** Every service, started in dependency order (downstream first, so nothing waits on a gap). */
+/** A stage's connection: `cairn-up-<stage>`, replies under that stage's prefix. */
+export function stageConnector(ctx: ServiceContext, url = ctx.config.natsUrl) {
+  return (stage: ServiceRole): Promise<Bus> =>
+    connectBus({
+      url,
+      name: `cairn-up-${stage}`,
+      logger: ctx.logger,
+      ...connectOptionsOf(ctx.config, stage),
+    });
+}
+
+/**
+ * Every service, started in dependency order (downstream first, so nothing waits on a gap), each
+ * on its own connection, closed after the service stopped. The lifecycle's connection only
+ * provisions.
+ */
 export async function startAllServices(
   ctx: ServiceContext,
   opts: StartAllOptions = {},
 ): Promise<RunningService[]> {
+  const connectStage = opts.connectStage ?? stageConnector(ctx);
   const started: RunningService[] = [];
+  const onOwnBus = async <S extends RunningService>(
+    stage: ServiceRole,
+    start: (c: ServiceContext) => Promise<S>,
+  ): Promise<S> => {
+    const bus = await connectStage(stage);
+    let service: S;
+    try {
+      service = await start({ ...ctx, bus });
+    } catch (err) {
+      await bus.close().catch(() => undefined);
+      throw err;
+    }
+    const stop = service.stop.bind(service);
+    service.stop = async (graceMs) => {
+      try {
+        await stop(graceMs);
+      } finally {
+        await bus.close().catch(() => undefined);
+      }
+    };
+    started.push(service);
+    return service;
+  };
   try {
-    started.push(await startSender(ctx));
-    started.push(await startTimer(ctx));
-    started.push(await startMatcher(ctx));
-    const ingest = await startIngest(ctx, { http: opts.http ?? false });
-    started.push(ingest);
+    await onOwnBus('sender', startSender);
+    await onOwnBus('timer', startTimer);
+    await onOwnBus('matcher', startMatcher);
+    const ingest = await onOwnBus('ingest', (c) => startIngest(c, { http: opts.http ?? false }));
     if (ingest.httpPort !== undefined) opts.onHttp?.(ingest.httpPort);
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop(0)));
@@ -66,7 +109,13 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   let httpPort: number | undefined;
   await runService({
     name: 'up',
-    start: (ctx) => startAllServices(ctx, { http: true, onHttp: (port) => (httpPort = port) }),
+    start: (ctx) =>
+      startAllServices(ctx, {
+        http: true,
+        onHttp: (port) => (httpPort = port),
+        // The URL in use: a local nats-server's when one was started.
+        connectStage: stageConnector(ctx, connection.url()),
+      }),
     env: io.env,
     configure: (config) => (natsUrl === undefined ? config : { ...config, natsUrl }),
     connect: (config, logger) =>

@@ -6,7 +6,9 @@
 // so both ids reach one profile, one partition and one set of instances. Readers that do not
 // know `aliasOf` see an empty profile.
 import {
+  BUCKETS,
   casUpdate,
+  decodeValue,
   encodeKey,
   profileCodec,
   readCanonicalProfile,
@@ -30,8 +32,11 @@ const same = (a: readonly string[], b: readonly string[]): boolean =>
 
 /** The profile stored at `userKey` itself (no alias followed). */
 async function readOwn(kv: KvStore, userKey: string): Promise<StoredProfile | undefined> {
-  const entry = await kv.get(encodeKey(userKey));
-  return entry?.operation === 'PUT' ? profileCodec.decode(entry.value) : undefined;
+  const key = encodeKey(userKey);
+  const entry = await kv.get(key);
+  return entry?.operation === 'PUT'
+    ? decodeValue(profileCodec, BUCKETS.profiles, key, entry.value)
+    : undefined;
 }
 
 /** The canonical userKey of `userKey`: itself, or what its alias record points at. */
@@ -47,6 +52,7 @@ function update(
 ): Promise<StoredProfile | undefined> {
   return casUpdate<StoredProfile>(kv, encodeKey(userKey), decide, {
     codec: profileCodec,
+    bucket: BUCKETS.profiles,
     ...(metrics ? { metrics } : {}),
   }).then((r) => r.value);
 }

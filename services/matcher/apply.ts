@@ -6,7 +6,9 @@ import {
   archiveInputId,
   BusCodes,
   BusError,
+  BUCKETS,
   decodeKey,
+  decodeValue,
   instanceCodec,
   instanceKvKey,
   isCasConflict,
@@ -48,8 +50,8 @@ export interface ApplyOptions {
 
 export type Applied = 'none' | 'written' | 'unchanged' | 'duplicate';
 
-function load(bytes: Uint8Array | undefined): Instance | undefined {
-  return bytes ? instanceCodec.decode(bytes) : undefined;
+function load(kvKey: string, bytes: Uint8Array | undefined): Instance | undefined {
+  return bytes ? decodeValue(instanceCodec, BUCKETS.instances, kvKey, bytes) : undefined;
 }
 
 export async function applyInput(
@@ -66,7 +68,7 @@ export async function applyInput(
   for (let attempt = assumeNew ? 0 : 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
     const entry = assumeNew ? null : await ctx.instances.get(kvKey);
     const live = entry?.operation === 'PUT' ? entry : undefined;
-    const current = load(live?.value);
+    const current = load(kvKey, live?.value);
     if (!current && opts.existingOnly) return 'none';
     if (opts.onlyVersion !== undefined && current?.version !== opts.onlyVersion) return 'none';
     if (

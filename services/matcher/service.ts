@@ -10,6 +10,7 @@ import {
   ArchiveNoticeMessage,
   BUCKETS,
   MatchEventMessage,
+  misrouted,
   STREAMS,
   startRunnerReady,
   subjects,
@@ -102,6 +103,17 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
   });
 
   const handler = async (msg: JsMsg): Promise<Outcome> => {
+    // Defence in depth behind the NATS authorization: an input is acted on only on its user's
+    // partition (where Cairn routes it), so a forged or misrouted one cannot race the real ones.
+    const d = decode(msg);
+    if (d.kind !== 'bad') {
+      const wrong = misrouted(
+        msg.subject,
+        d.kind === 'event' ? d.value.event.userKey : d.value.userKey,
+        config.partitions,
+      );
+      if (wrong !== undefined) return terminal('wrong_partition', wrong);
+    }
     try {
       // A journey version being published is waited for: never decided as "no journey".
       await catalog.current();

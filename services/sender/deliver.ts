@@ -12,6 +12,7 @@ import {
   DEFAULT_RETRY_BUDGET_MS,
   DeliverJobMessage,
   disableDestination,
+  misrouted,
   retry,
   terminal,
   type Bus,
@@ -55,7 +56,7 @@ export const systemClock: SenderClock = { now: () => Date.now(), random: Math.ra
 const DEFER_JITTER_MS = 250;
 
 export interface DeliverDeps {
-  config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs'>;
+  config: Pick<Config, 'maxDeliver' | 'sendTimeoutMs' | 'partitions'>;
   /** Which addresses webhooks may reach (literal IPs are checked here, names at connect). */
   egress: EgressPolicy;
   metrics: Pick<Metrics, 'deliveries' | 'deliveryLatency' | 'deliveryEventLatency'>;
@@ -141,6 +142,9 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
     const d = decoder.of(msg);
     if ('error' in d) return terminal('bad_message', d.error.message);
     const job = d.job;
+    // The matcher publishes a user's jobs on the user's partition: one elsewhere was not.
+    const wrong = misrouted(msg.subject, job.userKey, deps.config.partitions);
+    if (wrong !== undefined) return terminal('wrong_partition', wrong);
     const labels = { journey: job.stepKey.journeyId, destination: job.destination };
     // Built on first use: the common path (delivered) logs at debug only.
     let child: Logger | undefined;

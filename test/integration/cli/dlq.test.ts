@@ -15,7 +15,7 @@ import { runCli } from '../../../services/cli/cli.js';
 import { startSender } from '../../../services/sender/index.js';
 import { silentLogger, waitUntil, withBus } from '../../helpers/bus.js';
 import { startHttpSink } from '../../helpers/http-sink.js';
-import { job } from '../sender/helpers.js';
+import { job, userOn } from '../sender/helpers.js';
 import { captureIo } from './helpers.js';
 
 void t.test('list, show, retry and drop dead letters', async (t) => {
@@ -42,8 +42,8 @@ void t.test('list, show, retry and drop dead letters', async (t) => {
   let r = await run('list');
   t.same(r.io.stdout, ['no dead letters']);
 
-  const failed = job({ destination: 'crm' });
-  const refused = job({ destination: 'bad' });
+  const failed = job({ destination: 'crm', userKey: userOn(1) });
+  const refused = job({ destination: 'bad', userKey: userOn(1, 2, 'other') });
   for (const j of [failed, refused]) {
     await publishWithId(tb.bus.js, subjects.deliver(1), DeliverJobMessage.encode(j), j.deliveryId);
   }

@@ -1,5 +1,6 @@
 // Shared setup of the sender tests: a provisioned bus, a running sender, and job publishing.
 import {
+  partitionOf,
   DeliverJobMessage,
   decodeDlqRecord,
   publishWithId,
@@ -80,6 +81,15 @@ export async function withSender(
   };
 }
 
+/** A user key on `partition` of `partitions`: the sender acts on a job only on its user's
+ * partition, as the matcher publishes it. */
+export function userOn(partition: number, partitions = 2, prefix = 'user'): string {
+  for (let i = 0; ; i++) {
+    const key = `${prefix}-${i}`;
+    if (partitionOf(key, partitions) === partition) return key;
+  }
+}
+
 let n = 0;
 export function job(over: Partial<DeliverJob> = {}): DeliverJob {
   n++;
@@ -87,7 +97,7 @@ export function job(over: Partial<DeliverJob> = {}): DeliverJob {
     v: 1,
     deliveryId: `d-${process.pid}-${n}`,
     destination: 'crm',
-    userKey: `user-${n}`,
+    userKey: userOn(0, 2, `user-${n}`),
     stepKey: { journeyId: 'welcome', version: 1, stepId: 'send-1' },
     payload: { event: 'Welcome', n, nested: { ok: true } },
     eventReceivedAt: Date.now() - 1_500,

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import t from 'tap';
 
 import {
+  partitionOf,
   BUCKETS,
   DeliverJobMessage,
   publishWithId,
@@ -54,8 +55,13 @@ void t.test('no delivery id accepted twice across SIGKILLs of the sender', async
     circuit: { failureRate: 1, minRequests: 1_000 },
   });
   const jobs = Array.from({ length: 300 }, (_, i) => job({ userKey: `u-${i % 40}` }));
-  for (const [i, j] of jobs.entries()) {
-    await publishWithId(tb.bus.js, subjects.deliver(i % 2), DeliverJobMessage.encode(j), j.deliveryId);
+  for (const j of jobs) {
+    await publishWithId(
+      tb.bus.js,
+      subjects.deliver(partitionOf(j.userKey, tb.config.partitions)),
+      DeliverJobMessage.encode(j),
+      j.deliveryId,
+    );
   }
 
   const env = {
