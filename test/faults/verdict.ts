@@ -92,7 +92,7 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
     return expected.every((id) => got.has(id) || got.has(alternative(id) ?? ''));
   };
   // Everything due should arrive within this; a missing one is reported, not waited for longer.
-  const waitMs = Math.max(0, lastDue - Date.now()) + 150_000;
+  const waitMs = Math.max(0, lastDue - Date.now()) + 120_000;
   const deadline = Date.now() + waitMs;
   while (!complete() && Date.now() < deadline) await sleep(250);
   const completeAt = Date.now();
@@ -103,18 +103,25 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
   const got = arrived();
   const missing = expected.filter((id) => !got.has(id) && !got.has(alternative(id) ?? ''));
   const instanceOf = new Map(timeline.instances.map((i) => [i.id, i]));
+  // Every missing delivery's instance, grouped by its state (the first 40 in detail).
   const missingDetail: string[] = [];
-  for (const id of missing.slice(0, 40)) {
+  const missingByState: Record<string, number> = {};
+  for (const id of missing) {
     const sim = instanceOf.get(id.split('.')[0] ?? '');
     const live = sim
       ? await readInstance(world, instanceKvKey(sim.journeyId, sim.userKey, sim.instanceKey))
       : undefined;
+    const state = stateOf(live, now).replace(/ waitUntil -?\d+s from now/, ' (deadline passed)');
     const sent = await world.sent.get(id).catch(() => null);
     const record = sent?.operation === 'PUT' ? 'recorded in sent' : 'not in sent';
     const tries = world.receipts.filter((r) => r.id === id).length;
-    missingDetail.push(
-      `${userOf.get(id)} ${id} due ${Math.round(((dueAt.get(id) ?? 0) - workload.t0) / 1000)}s: instance ${stateOf(live, now)}; ${record}; ${tries} failed attempts at the sink`,
-    );
+    const group = `${stepOfDelivery(id)}: instance ${state}; ${record}; ${tries > 0 ? 'failed attempts' : 'no attempt'} at the sink`;
+    missingByState[group] = (missingByState[group] ?? 0) + 1;
+    if (missingDetail.length < 40) {
+      missingDetail.push(
+        `${userOf.get(id)} ${id} due ${Math.round(((dueAt.get(id) ?? 0) - workload.t0) / 1000)}s: instance ${stateOf(live, now)}; ${record}; ${tries} failed attempts at the sink`,
+      );
+    }
   }
   const extra = [...got].filter(
     (id) => !dueAt.has(id) && ![...dueAt.keys()].some((e) => alternative(e) === id),
@@ -124,7 +131,8 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
     0,
     `every predicted delivery arrived (${expected.length - missing.length}/${expected.length})`,
     {
-      missingUsers: [...new Set(missing.map((id) => userOf.get(id)))].sort(),
+      missingUsers: [...new Set(missing.map((id) => userOf.get(id)))].sort().slice(0, 100),
+      missingByState,
       missing: missingDetail,
     },
   );
