@@ -219,7 +219,7 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
   const baseline = p99([...lateness].filter(([id]) => !inFault(dueAt.get(id) ?? 0)).map(([, l]) => l));
   const lastOk = new Map<string, number>();
   for (const r of world.receipts) if (r.mode === 'ok' && !lastOk.has(r.id)) lastOk.set(r.id, r.at);
-  const kinds = new Map<string, { count: number; recoveryMs: number; lateness: number[] }>();
+  const kinds = new Map<string, { count: number; recoveryMs: number; lateness: Map<string, number> }>();
   let longest = { ms: 0, fault: '-' };
   for (const f of world.faults) {
     // Recovery: from the fault's end until every delivery due by then had arrived.
@@ -228,12 +228,12 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
     const lastArrival = Math.max(f.end, ...dueBefore.map((id) => lastOk.get(id) ?? f.end));
     const recoveryMs = lastArrival - f.end;
     if (recoveryMs > longest.ms) longest = { ms: recoveryMs, fault: `${f.kind} ${f.target}` };
-    const k = kinds.get(f.kind) ?? { count: 0, recoveryMs: 0, lateness: [] };
+    const k = kinds.get(f.kind) ?? { count: 0, recoveryMs: 0, lateness: new Map<string, number>() };
     k.count++;
     k.recoveryMs = Math.max(k.recoveryMs, recoveryMs);
     for (const [id, l] of lateness) {
       const due = dueAt.get(id) ?? 0;
-      if (due >= f.start - 1_000 && due <= f.end) k.lateness.push(l);
+      if (due >= f.start - 1_000 && due <= f.end) k.lateness.set(id, l); // once per delivery
     }
     kinds.set(f.kind, k);
   }
@@ -259,9 +259,9 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
         {
           count: k.count,
           longestRecoveryMs: k.recoveryMs,
-          deliveriesDueDuring: k.lateness.length,
-          p99LatenessMs: p99(k.lateness),
-          p99AddedMs: Math.max(0, p99(k.lateness) - baseline),
+          deliveriesDueDuring: k.lateness.size,
+          p99LatenessMs: p99([...k.lateness.values()]),
+          p99AddedMs: Math.max(0, p99([...k.lateness.values()]) - baseline),
         },
       ]),
     ),
