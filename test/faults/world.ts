@@ -201,6 +201,7 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
   t.teardown(() => sink.close());
 
   const running = new Map<ServiceName, Proc>();
+  const recorded = new Set<string>();
   const outs = new Map<ServiceName, WriteStream>();
   const outOf = (name: ServiceName): WriteStream => {
     let out = outs.get(name);
@@ -263,12 +264,12 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
       const ids = new Set(receipts.map((r) => r.id));
       let unrecorded = 0;
       for (const id of ids) {
-        if (world.unrecordedAtKill.has(id)) continue;
+        if (world.unrecordedAtKill.has(id) || recorded.has(id)) continue;
         const rec = await sent.get(id).catch(() => null);
         if (rec === null || rec.operation !== 'PUT') {
           world.unrecordedAtKill.add(id);
           unrecorded++;
-        }
+        } else recorded.add(id); // a record stays: no need to read it again
       }
       log(`snapshot: ${unrecorded} received and not recorded as sent`);
     },
