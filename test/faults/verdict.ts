@@ -4,7 +4,7 @@
 // its bucket. Then the figures: users, events, deliveries, faults, the longest recovery and the
 // p99 delivery delay each kind of fault added. A failure names the users, delivery ids and the
 // instance states involved.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Test } from 'tap';
 import { join } from 'node:path';
 
@@ -58,6 +58,25 @@ async function leftoverTimers(world: World, bucketMs: number, graceMs: number): 
   for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
     const bucket = Number(subject.split('.').pop());
     if ((bucket + 1) * bucketMs < Date.now() - graceMs) out.push(`${subject}: ${count}`);
+  }
+  return out;
+}
+
+/** When the sender logged each failed attempt, by delivery id (its own account of a timeout,
+ * reset or error status: the answer it did not take as a success). */
+function senderFailures(logDir: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const file = join(logDir, 'sender.log');
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.includes('delivery failed')) continue;
+    try {
+      const rec = JSON.parse(line) as { deliveryId?: string; time?: number };
+      if (rec.deliveryId === undefined || rec.time === undefined) continue;
+      out.set(rec.deliveryId, [...(out.get(rec.deliveryId) ?? []), rec.time]);
+    } catch {
+      // a line cut by a SIGKILL
+    }
   }
   return out;
 }
@@ -142,7 +161,8 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
   const byId = new Map<string, typeof world.receipts>();
   for (const r of world.receipts) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
   const twice: string[] = [];
-  const allowed = { failedAttempt: 0, unrecordedAtKill: 0, busFault: 0 };
+  const allowed = { failedAttempt: 0, senderSawFailure: 0, unrecordedAtKill: 0, busFault: 0 };
+  const failures = senderFailures(world.logDir);
   for (const [id, rs] of byId) {
     const firstOk = rs.findIndex((r) => r.mode === 'ok');
     if (firstOk < 0 || firstOk === rs.length - 1) {
@@ -154,6 +174,11 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
       continue;
     }
     const okAt = rs[firstOk]?.at ?? 0;
+    // The sink answered 2xx but the sender logged the attempt as failed (its timeout expired first).
+    if ((failures.get(id) ?? []).some((at) => at >= okAt - 50)) {
+      allowed.senderSawFailure++;
+      continue;
+    }
     // A success answered while NATS was unreachable may not have been recorded in `sent`.
     if (world.faults.some((f) => f.busFault && okAt >= f.start - 1_000 && okAt <= f.end + 5_000)) {
       allowed.busFault++;
