@@ -283,7 +283,9 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
     bus,
     parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook`, ...opts.destination }),
   );
-  for (const name of SERVICES) await world.start(name);
+  // Everything is provisioned already: the services start side by side (a minute less on a
+  // loaded host than one after the other).
+  await Promise.all(SERVICES.map((name) => world.start(name)));
   return world;
 }
 
