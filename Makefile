@@ -1,5 +1,5 @@
 # Cairn: the commands a newcomer and CI need. See README.md.
-.PHONY: install build run test typecheck lint format unit fuzz bench bench-quick clean
+.PHONY: install build run test test-faults typecheck lint format unit fuzz bench bench-quick clean
 
 NODE_MODULES := node_modules/.package-lock.json
 
@@ -19,6 +19,13 @@ run: build
 
 # Typecheck, lint, then every test with coverage gates.
 test: install typecheck lint unit
+
+# The fault suite (test/faults/*.faults.ts, not part of `make test`): thousands of users through
+# journeys while services are SIGKILLed, nats-server restarts, cluster nodes and stream leaders
+# die and a destination fails, checked against the simulator. One scenario at a time, on a fresh
+# build (the services run as processes from dist/). See docs/reliability.md.
+test-faults: install build
+	npx tap --disable-coverage --jobs=1 --timeout=600 test/faults/*.faults.ts
 
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit

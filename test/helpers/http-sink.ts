@@ -21,6 +21,8 @@ export interface SinkResponse {
   body?: string;
   /** Answer this many ms after the request arrived (a slow destination). */
   delayMs?: number;
+  /** Destroy the connection instead of answering (a reset; `status` is then ignored). */
+  reset?: boolean;
 }
 
 /** Decides the response of the n-th request (0-based). Default: 200 `{"ok":true}`. */
@@ -69,6 +71,10 @@ export async function startHttpSink(responder?: Responder): Promise<HttpSink> {
       const out = respondWith(recorded, index);
       const response = typeof out === 'number' ? { status: out } : out;
       const answer = (): void => {
+        if (response.reset) {
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
         res.end(response.body ?? JSON.stringify({ ok: response.status < 300 }));
       };

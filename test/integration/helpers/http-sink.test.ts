@@ -31,3 +31,14 @@ void t.test('the sink records requests and answers per request', async (t) => {
   await sink.waitFor((rs) => rs.some((r) => (r.body as { a: number }).a === 3), 2_000);
   await t.rejects(sink.waitFor(10, 50), /condition not met/);
 });
+
+void t.test('the sink can reset the connection instead of answering', async (t) => {
+  const sink = await startHttpSink(() => ({ status: 200, reset: true }));
+  t.teardown(() => sink.close());
+  await t.rejects(fetch(`${sink.url}/hook`, { method: 'POST', body: '{"a":1}' }));
+  t.same(
+    sink.requests.map((r) => r.body),
+    [{ a: 1 }],
+    'the request was received before the reset',
+  );
+});
