@@ -40,3 +40,17 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Makes every write to a KV bucket fail (its stream takes no message over 1 byte) until the
+ * returned function restores it: a transient fault the handlers retry, unlike a corrupt value,
+ * which is dead-lettered at once.
+ */
+export async function refuseWrites(bus: Bus, bucket: string): Promise<() => Promise<void>> {
+  const stream = `KV_${bucket}`;
+  const { config } = await bus.jsm.streams.info(stream);
+  await bus.jsm.streams.update(stream, { ...config, max_msg_size: 1 });
+  return async () => {
+    await bus.jsm.streams.update(stream, { ...config });
+  };
+}

@@ -2,16 +2,15 @@
 // by the canonical user they are routed by, not by the id they carry.
 import t from 'tap';
 
-import { BUCKETS, encodeKey, profileCodec, STREAMS } from '../../../libs/bus/index.js';
+import { BUCKETS, STREAMS } from '../../../libs/bus/index.js';
 import { INGEST_DURABLE } from '../../../services/ingest/index.js';
-import { waitUntil } from '../../helpers/bus.js';
+import { refuseWrites, waitUntil } from '../../helpers/bus.js';
 import { withIngest } from './helpers.js';
 
 void t.test("an alias's events are not overtaken by its user's next event", async (t) => {
   const h = await withIngest(t);
-  // The alias fails until the anonymous id's profile is readable again.
-  const profiles = await h.bus.kv(BUCKETS.profiles);
-  await profiles.put(encodeKey('anon-1'), new TextEncoder().encode('not a profile'));
+  // The alias fails until profiles can be written again (the two tracks only read them).
+  const restore = await refuseWrites(h.bus, BUCKETS.profiles);
   await h.publish('events.alias', { type: 'alias', previousId: 'anon-1', userId: 'u-1', messageId: 'alias' });
   await h.publish('events.track', { anonymousId: 'anon-1', event: 'First', messageId: 'first' });
   const { seq } = await h.publish('events.track', { userId: 'u-1', event: 'Second', messageId: 'second' });
@@ -31,7 +30,7 @@ void t.test("an alias's events are not overtaken by its user's next event", asyn
     10_000,
     'every event reaches ingest',
   );
-  await profiles.put(encodeKey('anon-1'), profileCodec.encode({ v: 1, traits: {}, audiences: [] }));
+  await restore();
 
   await waitUntil(() => h.routed.length === 3, 15_000, 'all three routed');
   t.same(

@@ -3,9 +3,9 @@
 // budget, or until it is gone from EVENTS while its redelivery was awaited.
 import t from 'tap';
 
-import { BUCKETS, encodeKey, partitionOf, STREAMS } from '../../../libs/bus/index.js';
+import { BUCKETS, partitionOf, STREAMS } from '../../../libs/bus/index.js';
 import { startIngest } from '../../../services/ingest/index.js';
-import { silentLogger, waitUntil } from '../../helpers/bus.js';
+import { refuseWrites, silentLogger, waitUntil } from '../../helpers/bus.js';
 import { withTimers, type TimerHarness } from './helpers.js';
 
 /** Two users on different partitions (of 2). */
@@ -25,10 +25,9 @@ async function failedOnce(h: TimerHarness): Promise<boolean> {
   );
 }
 
-/** An identify for `user`, whose stored profile is unreadable: ingest retries it every time. */
+/** An identify for `user` while no profile can be written: ingest retries it every time. */
 async function stuckIdentify(h: TimerHarness, user: string): Promise<number> {
-  const profiles = await h.bus.kv(BUCKETS.profiles);
-  await profiles.put(encodeKey(user), new TextEncoder().encode('not a profile'));
+  await refuseWrites(h.bus, BUCKETS.profiles);
   const ack = await h.bus.js.publish(
     'events.identify',
     new TextEncoder().encode(JSON.stringify({ userId: user, traits: { plan: 'pro' }, messageId: 'stuck' })),
