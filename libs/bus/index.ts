@@ -31,7 +31,7 @@ export {
   throwBackoffMs,
 } from './runner.js';
 export type { HandlerContext, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
-export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
+export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf, publishDlq } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';
