@@ -18,6 +18,7 @@ export { fnv1a32, partitionOf } from './partition.js';
 export { casUpdate, decodeKey, encodeKey, isCasConflict } from './kv-cas.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
+export { PULL_EXPIRES_MS, PULL_IDLE_HEARTBEAT_MS, PULL_OPTIONS } from './pull.js';
 export { LeanJetStream, LeanKv } from './lean.js';
 export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';

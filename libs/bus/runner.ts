@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Bus } from './connection.js';
 import { dlqRecordOf, publishDlq } from './dlq.js';
 import { KeyScheduler } from './key-scheduler.js';
+import { PULL_OPTIONS } from './pull.js';
 import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
 
@@ -256,6 +257,11 @@ export function startRunner(opts: RunnerOptions): Runner {
       gates.push(gate);
       const messages = await consumer.consume({
         max_messages: Math.max(16, opts.concurrency * 2),
+        // A pull whose server died is noticed in seconds (pull.ts) and made again at once:
+        // `bind` skips the client's consumer-info check first, which waits for an API timeout
+        // while the consumer has no leader (the consumer exists: ensured above).
+        ...PULL_OPTIONS,
+        bind: true,
         callback: (msg) => gate.offer(msg),
       });
       subscriptions.push(messages);

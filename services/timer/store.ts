@@ -2,7 +2,7 @@
 // time bucket (`timers.<p>.<bucket>`, bucket = floor(at / width)), plus each partition's progress
 // in KV `cairn_state`. Behind an interface so that nats-server 2.12+ (ADR-51 `@at` schedules) can
 // replace it.
-import { DeliverPolicy, JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
 
 import {
   BUCKETS,
@@ -19,6 +19,7 @@ import {
   type TimerRecord,
 } from '../../libs/bus/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
+import { followOrdered } from './follower.js';
 
 /** The DLQ stage of the timer service: undecodable TIMERS messages go to `dlq.timer`. */
 export const TIMER_DLQ_STAGE = 'timer';
@@ -152,22 +153,16 @@ export class JetStreamTimerStore implements TimerStore {
   async follow(p: number, onTimer: (t: StoredTimer) => void): Promise<TimerFollower> {
     // Start after the last message stored now: everything earlier is read by loadBucket.
     const info = await this.bus.jsm.streams.info(STREAMS.TIMERS);
-    const consumer = await this.bus.js.consumers.get(STREAMS.TIMERS, {
-      filter_subjects: subjects.timerPartition(p),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: info.state.last_seq + 1,
-    });
-    const messages = await consumer.consume({
-      callback: (msg) => {
+    return followOrdered({
+      bus: this.bus,
+      filter: subjects.timerPartition(p),
+      fromSeq: info.state.last_seq + 1,
+      log: this.log,
+      onMessage: (msg) => {
         const bucket = bucketOfSubject(msg.subject);
         if (bucket !== undefined) onTimer(this.decode(msg, bucket));
       },
     });
-    return {
-      stop: async () => {
-        await messages.close().catch(() => undefined);
-      },
-    };
   }
 
   async remove(seqs: readonly number[]): Promise<void> {
