@@ -61,8 +61,8 @@ export interface TimerStore {
 
 /** Up to this many buckets are looked up one subject at a time. */
 const RANGE_BY_SUBJECT = 64;
-/** Deletes in flight at once while removing a bucket's timers. */
-const DELETE_WINDOW = 256;
+/** Deletes in flight at once, all partitions together. */
+const DELETE_WINDOW = 32;
 /** No message with that sequence (deleted already): 10037, or 10057 "no message found" (2.9). */
 const NO_MESSAGE_FOUND = 10037;
 const DELETE_FAILED = 10057;
@@ -74,7 +74,31 @@ function isGone(e: ApiError): boolean {
   );
 }
 
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Window {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
+
 export class JetStreamTimerStore implements TimerStore {
+  private readonly window = new Window(DELETE_WINDOW);
+
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
@@ -166,23 +190,25 @@ export class JetStreamTimerStore implements TimerStore {
   }
 
   async remove(seqs: readonly number[]): Promise<void> {
-    // One API request per timer, DELETE_WINDOW in flight, through the shared reply
-    // subscription (no client request machinery per delete).
+    // One API request per timer, through the shared reply subscription (no client request
+    // machinery per delete), at most DELETE_WINDOW in flight for all partitions together:
+    // removal is never urgent, and a flood of deletes would delay the fires queued behind them.
     const subject = `$JS.API.STREAM.MSG.DELETE.${STREAMS.TIMERS}`;
     const encoder = new TextEncoder();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < seqs.length) {
-        const seq = seqs[next++]!;
-        const reply = await this.bus.lean.request(
-          subject,
-          encoder.encode(JSON.stringify({ seq, no_erase: true })),
-        );
+    const one = async (seq: number): Promise<void> => {
+      await this.window.acquire();
+      try {
+        const body = encoder.encode(JSON.stringify({ seq, no_erase: true }));
+        const reply = await this.bus.lean.request(subject, body);
         const r = JSON.parse(new TextDecoder().decode(reply.data)) as { success?: boolean; error?: ApiError };
         if (r.error && !isGone(r.error)) throw new JetStreamApiError(r.error);
+      } finally {
+        this.window.release();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DELETE_WINDOW, seqs.length) }, worker));
+    const results = await Promise.allSettled(seqs.map(one));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async deadLetter(record: DlqRecord): Promise<void> {
