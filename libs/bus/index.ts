@@ -32,6 +32,7 @@ export {
 export { removeKvRevision } from './kv-remove.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
+export { PULL_EXPIRES_MS, PULL_IDLE_HEARTBEAT_MS, PULL_OPTIONS } from './pull.js';
 export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';
 export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';
@@ -45,7 +46,7 @@ export {
   throwBackoffMs,
 } from './runner.js';
 export type { HandlerContext, MessageKeys, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
-export { decodeDlqRecord, DlqRecordSchema, dlqRecordOf } from './dlq.js';
+export { decodeDlqRecord, DLQ_RECORD_MAX_BYTES, DlqRecordSchema, dlqRecordOf, publishDlq } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';

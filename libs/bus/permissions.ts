@@ -48,6 +48,8 @@ const consuming = (stream: string): string[] => [
   `$JS.API.CONSUMER.INFO.${stream}.*`,
   `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
   `$JS.ACK.${stream}.>`,
+  // Is a message whose redelivery is overdue still stored (a purged one releases its key)?
+  `$JS.API.STREAM.MSG.GET.${stream}`,
 ];
 
 /** An ordered (ephemeral) consumer over `stream`: a KV watch or key listing, a stream read. */
@@ -101,6 +103,8 @@ function servicePermissions(role: ServiceRole): Permissions {
           'journal.*.*',
           'dlq.matcher',
           ...kvWrite(BUCKETS.instances),
+          // An ended instance's retention removes exactly its revision.
+          `$JS.API.STREAM.MSG.DELETE.KV_${BUCKETS.instances}`,
           ...kvWrite(BUCKETS.userInstances),
           ...kvRead(BUCKETS.profiles),
           ...kvWatch(BUCKETS.journeys),
@@ -112,8 +116,10 @@ function servicePermissions(role: ServiceRole): Permissions {
         publish: [
           ...common,
           ...ordered(STREAMS.TIMERS),
-          `$JS.API.STREAM.PURGE.${STREAMS.TIMERS}`,
+          // A finished bucket's timers are deleted by sequence (never a filtered purge).
+          `$JS.API.STREAM.MSG.DELETE.${STREAMS.TIMERS}`,
           'match.*.timer',
+          'dlq.timer',
           // Parked delivery retries fire back onto deliver.<p>.
           'deliver.*',
           // Its progress per partition, and a watch on ingest's watermark.

@@ -15,6 +15,7 @@ import { DESTINATION_INVALID } from './destination-registry.js';
 import { DLQ_RECORD_MAX_BYTES, dlqRecordOf, publishDlq } from './dlq.js';
 import { BusCodes } from './errors.js';
 import { KeyScheduler } from './key-scheduler.js';
+import { PULL_OPTIONS } from './pull.js';
 import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
 
@@ -375,6 +376,11 @@ export function startRunner(opts: RunnerOptions): Runner {
       gates.push(gate);
       const messages = await consumer.consume({
         max_messages: Math.max(16, opts.concurrency * 2),
+        // A pull whose server died is noticed in seconds (pull.ts) and made again at once:
+        // `bind` skips the client's consumer-info check first, which waits for an API timeout
+        // while the consumer has no leader (the consumer exists: ensured above).
+        ...PULL_OPTIONS,
+        bind: true,
         callback: (msg) => gate.offer(msg),
       });
       subscriptions.push(messages);

@@ -24,7 +24,7 @@ Commands:
   retry <seq>...                         re-drive: back to the subject it failed on, then removed
   drop <seq>...                          remove records
 
-Stages: deliver (failed deliveries), ingest, matcher. Records are kept 30 days.
+Stages: deliver (failed deliveries), ingest, matcher, timer (undecodable timers). Records are kept 30 days.
 
 Options:
   --stage <stage>    only dlq.<stage>

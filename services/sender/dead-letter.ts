@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   DeliverJobMessage,
   DeliveryAttemptSchema,
+  DLQ_RECORD_MAX_BYTES,
   dlqRecordOf,
   DlqRecordSchema,
   publishWithId,
@@ -44,7 +45,12 @@ export async function deadLetter(
     destination: job.destination,
     attempts: job.attempts ?? [],
   };
-  const bytes = new TextEncoder().encode(JSON.stringify(record));
+  let bytes = new TextEncoder().encode(JSON.stringify(record));
+  if (bytes.byteLength > DLQ_RECORD_MAX_BYTES) {
+    // The job as it stands does not fit: keep the message as delivered, cut to fit by
+    // dlqRecordOf (`truncated`, `payloadBytes`; `stream` + `seq` name the original).
+    bytes = new TextEncoder().encode(JSON.stringify({ ...record, ...base }));
+  }
   await publishWithId(bus.js, DELIVER_DLQ_SUBJECT, bytes, `dlq:${base.stream}:${base.seq}`);
 }
 

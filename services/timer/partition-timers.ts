@@ -1,14 +1,16 @@
 // The timers of one partition (DESIGN.md §2): buckets due soon are loaded from the TimerStore
 // into a min-heap; each timer fires to `match.<p>.timer` once now >= at and the watermark >= at;
-// a bucket whose timers have all fired and whose end the watermark has passed is recorded as
-// progress and purged. After downtime the first load picks up every stored bucket up to the
-// horizon, so overdue timers fire at once.
+// a bucket whose timers have all fired and whose end the watermark has passed is removed (exactly
+// the sequences accepted from it) and recorded as progress; if it still holds a message nobody
+// accepted, it is loaded again instead. After downtime the first load picks up every stored
+// bucket up to the horizon, so overdue timers fire at once.
 import {
   DeliverJobMessage,
   publishWithId,
   subjects,
   TimerMessage,
   type Bus,
+  type DlqRecord,
   type TimerRecord,
 } from '../../libs/bus/index.js';
 import type { Logger, Metrics } from '../../libs/telemetry/index.js';
@@ -23,9 +25,12 @@ const FIRE_RETRY_MS = 500;
 interface BucketState {
   /** Timers loaded and not yet fired. */
   pending: number;
-  /** Highest stream sequence seen in the bucket: the purge keeps anything later. */
-  maxSeq: number;
+  /** Every stream sequence accepted from the bucket and not removed yet (fired or not, repeats
+   * of a token and undecodable messages included): what finishing the bucket removes. */
+  seqs: Set<number>;
   tokens: Set<string>;
+  /** DLQ records of the bucket's undecodable messages, written before they are removed. */
+  dead: DlqRecord[];
 }
 
 interface HeapEntry {
@@ -118,12 +123,18 @@ export class PartitionTimers {
   private accept(t: StoredTimer): void {
     let b = this.buckets.get(t.bucket);
     if (!b) {
-      b = { pending: 0, maxSeq: 0, tokens: new Set() };
+      b = { pending: 0, seqs: new Set(), tokens: new Set(), dead: [] };
       this.buckets.set(t.bucket, b);
     }
-    if (t.seq > b.maxSeq) b.maxSeq = t.seq;
+    // The follower and a (re)load may both bring a message: count it once.
+    if (b.seqs.has(t.seq)) return;
+    b.seqs.add(t.seq);
     const timer = t.timer;
-    if (!timer || b.tokens.has(timer.token)) return;
+    if (!timer) {
+      if (t.dead) b.dead.push(t.dead);
+      return;
+    }
+    if (b.tokens.has(timer.token)) return;
     b.tokens.add(timer.token);
     b.pending++;
     this.heap.push({ at: timer.at, token: timer.token, bucket: t.bucket, timer });
@@ -214,7 +225,14 @@ export class PartitionTimers {
     this.kick();
   }
 
-  /** Purges the buckets that are done and records progress. */
+  /**
+   * Removes the buckets that are done and records progress. A done bucket loses exactly the
+   * sequences accepted from it (never a filtered purge: on 2.9.10 it moves the follower past
+   * unread timers of other buckets, and it would remove a timer nobody accepted). Then every
+   * bucket up to the new progress is counted: one that still holds more than was accepted since
+   * (a timer the follower skipped or has not delivered yet) is loaded again, and progress stops
+   * before it.
+   */
   private async finish(): Promise<void> {
     const { store, partition, bucketMs } = this.o;
     const closedBy = Math.min(this.o.watermark(), this.o.now());
@@ -223,16 +241,40 @@ export class PartitionTimers {
     for (const [bucket, b] of this.buckets) if (b.pending > 0) upTo = Math.min(upTo, bucket - 1);
     if (!Number.isFinite(upTo)) return;
     const done = [...this.buckets.entries()].filter(([bucket]) => bucket <= upTo);
+    for (const [, b] of done) {
+      const seqs = [...b.seqs];
+      const dead = b.dead;
+      // An undecodable timer leaves a DLQ record before it goes (a failure retries next round).
+      for (const record of dead) await store.deadLetter(record);
+      b.dead = b.dead.filter((r) => !dead.includes(r));
+      await store.remove(seqs);
+      for (const seq of seqs) b.seqs.delete(seq);
+    }
+    // Count every bucket from the lowest one finished (or the last progress) up to upTo.
+    let from = this.progress === undefined ? undefined : this.progress + 1;
+    for (const [bucket] of done) from = from === undefined ? bucket : Math.min(from, bucket);
+    const stored = await store.bucketCounts(partition, from === undefined ? undefined : { from, to: upTo });
+    for (const [bucket, count] of [...stored].sort(([a], [b]) => a - b)) {
+      if (bucket > upTo) continue;
+      const b = this.buckets.get(bucket);
+      if (count <= (b?.seqs.size ?? 0)) continue;
+      // A timer stored here was never accepted: load the bucket again (accept skips the rest).
+      this.log.warn(
+        { bucket, stored: count, accepted: b?.seqs.size ?? 0 },
+        'bucket holds timers not seen; reloading it',
+      );
+      for (const t of await store.loadBucket(partition, bucket)) this.accept(t);
+      upTo = Math.min(upTo, bucket - 1);
+    }
     for (const [bucket, b] of done) {
-      const maxSeq = b.maxSeq;
-      await store.purgeBucket(partition, bucket, maxSeq + 1);
       // A late timer may have arrived meanwhile: keep its state.
-      if (b.pending === 0 && b.maxSeq === maxSeq) this.buckets.delete(bucket);
+      if (b.pending === 0 && b.seqs.size === 0 && b.dead.length === 0) this.buckets.delete(bucket);
     }
     if (this.progress === undefined || upTo > this.progress) {
       await store.writeProgress(partition, upTo);
       this.progress = upTo;
-      this.log.debug({ progress: upTo, purged: done.length }, 'timer progress');
+      this.log.debug({ progress: upTo, removed: done.length }, 'timer progress');
     }
+    this.kick();
   }
 }

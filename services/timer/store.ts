@@ -2,27 +2,35 @@
 // time bucket (`timers.<p>.<bucket>`, bucket = floor(at / width)), plus each partition's progress
 // in KV `cairn_state`. Behind an interface so that nats-server 2.12+ (ADR-51 `@at` schedules) can
 // replace it.
-import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
 
 import {
   BUCKETS,
   casUpdate,
+  dlqRecordOf,
+  publishDlq,
   STREAMS,
   subjects,
   TimerMessage,
   timerProgressCodec,
   timerProgressKey,
   type Bus,
+  type DlqRecord,
   type TimerRecord,
 } from '../../libs/bus/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
+import { followOrdered } from './follower.js';
 
-/** One stored timer message. `timer` is undefined for a message that does not decode (it is
- * logged, never fired, and purged with its bucket). */
+/** The DLQ stage of the timer service: undecodable TIMERS messages go to `dlq.timer`. */
+export const TIMER_DLQ_STAGE = 'timer';
+
+/** One stored timer message. `timer` is undefined for a message that does not decode: it is
+ * logged, never fired, and removed with its bucket once `dead` (its DLQ record) is written. */
 export interface StoredTimer {
   bucket: number;
   seq: number;
   timer: TimerRecord | undefined;
+  dead?: DlqRecord;
 }
 
 export interface TimerFollower {
@@ -36,18 +44,61 @@ export interface TimerStore {
   writeProgress(p: number, bucket: number): Promise<void>;
   /** The buckets of p that hold timers, ascending; only those in `range` (inclusive) when given. */
   nonEmptyBuckets(p: number, range?: { from: number; to: number }): Promise<number[]>;
+  /** How many messages each non-empty bucket of p holds (only those in `range` when given). */
+  bucketCounts(p: number, range?: { from: number; to: number }): Promise<Map<number, number>>;
   /** Every timer stored in one bucket. */
   loadBucket(p: number, bucket: number): Promise<StoredTimer[]>;
   /** Calls `onTimer` for each timer of p stored from now on (whatever its bucket). */
   follow(p: number, onTimer: (t: StoredTimer) => void): Promise<TimerFollower>;
-  /** Removes the bucket's messages with a sequence below `belowSeq` (later ones survive). */
-  purgeBucket(p: number, bucket: number, belowSeq: number): Promise<void>;
+  /**
+   * Removes exactly these stream sequences, one delete each: no consumer moves and nothing else
+   * goes (a filtered purge does both on 2.9.10). A sequence already gone counts as removed.
+   */
+  remove(seqs: readonly number[]): Promise<void>;
+  /** Writes an undecodable timer's DLQ record (once per sequence: the msg id is its sequence). */
+  deadLetter(record: DlqRecord): Promise<void>;
 }
 
 /** Up to this many buckets are looked up one subject at a time. */
 const RANGE_BY_SUBJECT = 64;
+/** Deletes in flight at once, all partitions together. */
+const DELETE_WINDOW = 32;
+/** No message with that sequence (deleted already): 10037, or 10057 "no message found" (2.9). */
+const NO_MESSAGE_FOUND = 10037;
+const DELETE_FAILED = 10057;
+
+function isGone(e: ApiError): boolean {
+  return (
+    e.err_code === NO_MESSAGE_FOUND ||
+    (e.err_code === DELETE_FAILED && /no message found/i.test(e.description ?? ''))
+  );
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Window {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
 
 export class JetStreamTimerStore implements TimerStore {
+  private readonly window = new Window(DELETE_WINDOW);
+
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
@@ -71,26 +122,31 @@ export class JetStreamTimerStore implements TimerStore {
   }
 
   async nonEmptyBuckets(p: number, range?: { from: number; to: number }): Promise<number[]> {
+    return [...(await this.bucketCounts(p, range)).keys()].sort((a, b) => a - b);
+  }
+
+  async bucketCounts(p: number, range?: { from: number; to: number }): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
     if (range && range.to - range.from < RANGE_BY_SUBJECT) {
       // A few buckets: ask for each subject. Listing the partition's subjects would return every
       // bucket of the day (tens of thousands with a million timers) at every new bucket.
-      const out: number[] = [];
       for (let bucket = range.from; bucket <= range.to; bucket++) {
         const subject = subjects.timerBucket(p, bucket);
         const info = await this.bus.jsm.streams.info(STREAMS.TIMERS, { subjects_filter: subject });
-        if ((info.state.subjects?.[subject] ?? 0) > 0) out.push(bucket);
+        const count = info.state.subjects?.[subject] ?? 0;
+        if (count > 0) out.set(bucket, count);
       }
       return out;
     }
     const info = await this.bus.jsm.streams.info(STREAMS.TIMERS, {
       subjects_filter: subjects.timerPartition(p),
     });
-    const out: number[] = [];
     for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
       const bucket = bucketOfSubject(subject);
-      if (count > 0 && bucket !== undefined) out.push(bucket);
+      if (count > 0 && bucket !== undefined && (!range || (bucket >= range.from && bucket <= range.to)))
+        out.set(bucket, count);
     }
-    return out.sort((a, b) => a - b);
+    return out;
   }
 
   async loadBucket(p: number, bucket: number): Promise<StoredTimer[]> {
@@ -121,29 +177,42 @@ export class JetStreamTimerStore implements TimerStore {
   async follow(p: number, onTimer: (t: StoredTimer) => void): Promise<TimerFollower> {
     // Start after the last message stored now: everything earlier is read by loadBucket.
     const info = await this.bus.jsm.streams.info(STREAMS.TIMERS);
-    const consumer = await this.bus.js.consumers.get(STREAMS.TIMERS, {
-      filter_subjects: subjects.timerPartition(p),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: info.state.last_seq + 1,
-    });
-    const messages = await consumer.consume({
-      callback: (msg) => {
+    return followOrdered({
+      bus: this.bus,
+      filter: subjects.timerPartition(p),
+      fromSeq: info.state.last_seq + 1,
+      log: this.log,
+      onMessage: (msg) => {
         const bucket = bucketOfSubject(msg.subject);
         if (bucket !== undefined) onTimer(this.decode(msg, bucket));
       },
     });
-    return {
-      stop: async () => {
-        await messages.close().catch(() => undefined);
-      },
-    };
   }
 
-  async purgeBucket(p: number, bucket: number, belowSeq: number): Promise<void> {
-    await this.bus.jsm.streams.purge(STREAMS.TIMERS, {
-      filter: subjects.timerBucket(p, bucket),
-      seq: belowSeq,
-    });
+  async remove(seqs: readonly number[]): Promise<void> {
+    // One API request per timer, through the shared reply subscription (no client request
+    // machinery per delete), at most DELETE_WINDOW in flight for all partitions together:
+    // removal is never urgent, and a flood of deletes would delay the fires queued behind them.
+    const subject = `$JS.API.STREAM.MSG.DELETE.${STREAMS.TIMERS}`;
+    const encoder = new TextEncoder();
+    const one = async (seq: number): Promise<void> => {
+      await this.window.acquire();
+      try {
+        const body = encoder.encode(JSON.stringify({ seq, no_erase: true }));
+        const reply = await this.bus.lean.request(subject, body);
+        const r = JSON.parse(new TextDecoder().decode(reply.data)) as { success?: boolean; error?: ApiError };
+        if (r.error && !isGone(r.error)) throw new JetStreamApiError(r.error);
+      } finally {
+        this.window.release();
+      }
+    };
+    const results = await Promise.allSettled(seqs.map(one));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async deadLetter(record: DlqRecord): Promise<void> {
+    await publishDlq(this.bus.js, subjects.dlq(TIMER_DLQ_STAGE), record);
   }
 
   private decode(msg: JsMsg, bucket: number): StoredTimer {
@@ -151,7 +220,9 @@ export class JetStreamTimerStore implements TimerStore {
       return { bucket, seq: msg.seq, timer: TimerMessage.decode(msg.data) };
     } catch (err) {
       this.log.error({ err, subject: msg.subject, seq: msg.seq }, 'undecodable timer skipped');
-      return { bucket, seq: msg.seq, timer: undefined };
+      const detail = err instanceof Error ? err.message : String(err);
+      const dead = dlqRecordOf(msg, TIMER_DLQ_STAGE, 'bad_message', detail, new Date());
+      return { bucket, seq: msg.seq, timer: undefined, dead };
     }
   }
 }
