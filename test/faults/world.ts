@@ -98,7 +98,13 @@ export interface WorldOptions {
   destination?: Record<string, unknown>;
   /** Journeys published before the services start (so that the matcher has them compiled). */
   journeys: JourneyDocument[];
+  /** A host clock offset per service (libfaketime's `FAKETIME`, e.g. `+4s`): a skewed host. */
+  clocks?: Partial<Record<ServiceName, string>>;
 }
+
+/** Debian's libfaketime (package faketime): shifts the wall clock of one process, not its
+ * monotonic clock, the way a host whose clock is off would be. */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -107,10 +113,11 @@ interface Proc {
   ready: Promise<void>;
 }
 
-function spawnLogged(name: ServiceName, env: Record<string, string>, out: WriteStream): Proc {
+function spawnLogged(name: ServiceName, env: Record<string, string>, out: WriteStream, clock?: string): Proc {
+  const skew = clock ? { LD_PRELOAD: LIBFAKETIME, FAKETIME: clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {};
   const child = spawn(process.execPath, [join(REPO, 'dist/services', name, 'main.js')], {
     cwd: REPO,
-    env: { PATH: process.env['PATH'] ?? '', CAIRN_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', CAIRN_LOG_LEVEL: 'info', ...env, ...skew },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let seen = '';
@@ -240,7 +247,7 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
     logDir,
     async start(name) {
       outOf(name).write(`\n--- start ${new Date().toISOString()}\n`);
-      const p = spawnLogged(name, env, outOf(name));
+      const p = spawnLogged(name, env, outOf(name), opts.clocks?.[name]);
       running.set(name, p);
       await p.ready;
       log(`${name} ready`);
