@@ -61,7 +61,6 @@ export class PartitionTimers {
   private readonly heap = new TimerHeap<HeapEntry>();
   private readonly buckets = new Map<number, BucketState>();
   private loadedUpTo = -Infinity;
-  private rescanDue = false;
   private loadingTarget = -Infinity;
   private progress: number | undefined;
   private follower: TimerFollower | undefined;
@@ -226,12 +225,6 @@ export class PartitionTimers {
     this.kick();
   }
 
-  /** The next round counts every stored bucket up to the closed ones, also below the recorded
-   * progress (after a reconnect: a crashed server may bring back timers it had deleted). */
-  rescan(): void {
-    this.rescanDue = true;
-  }
-
   /**
    * Removes the buckets that are done and records progress. A done bucket loses exactly the
    * sequences accepted from it (never a filtered purge: on 2.9.10 it moves the follower past
@@ -257,13 +250,10 @@ export class PartitionTimers {
       await store.remove(seqs);
       for (const seq of seqs) b.seqs.delete(seq);
     }
-    // Count every bucket from the lowest one finished (or the last progress) up to upTo; after a
-    // reconnect (rescan), every bucket up to upTo.
-    const rescan = this.rescanDue;
-    let from = this.progress === undefined || rescan ? undefined : this.progress + 1;
-    if (!rescan) for (const [bucket] of done) from = from === undefined ? bucket : Math.min(from, bucket);
+    // Count every bucket from the lowest one finished (or the last progress) up to upTo.
+    let from = this.progress === undefined ? undefined : this.progress + 1;
+    for (const [bucket] of done) from = from === undefined ? bucket : Math.min(from, bucket);
     const stored = await store.bucketCounts(partition, from === undefined ? undefined : { from, to: upTo });
-    if (rescan) this.rescanDue = false;
     for (const [bucket, count] of [...stored].sort(([a], [b]) => a - b)) {
       if (bucket > upTo) continue;
       const b = this.buckets.get(bucket);

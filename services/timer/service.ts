@@ -51,19 +51,8 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
   });
   let ready = false;
   let stopped: Promise<void> | undefined;
-  // A server that crashed may bring back what it had deleted but not yet written down (2.9's
-  // file store keeps deletes in an index it writes lazily): after a reconnect, look for timers
-  // below the recorded progress once, as at start.
-  let watching = true;
-  void (async () => {
-    for await (const s of bus.nc.status()) {
-      if (!watching) break;
-      if (s.type === 'reconnect') for (const p of partitions) p.rescan();
-    }
-  })().catch((err: unknown) => log.warn({ err }, 'connection status watch ended'));
 
   const stopAll = async (): Promise<void> => {
-    watching = false;
     await Promise.all(partitions.map((p) => p.stop()));
     await watermark.stop();
     clock.stop();
