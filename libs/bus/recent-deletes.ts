@@ -4,6 +4,7 @@
 // back when it starts again (test/integration/timer/remove.test.ts shows it on 2.9.10). A
 // RecentDeletes remembers the deletes acknowledged within that window and makes them again after
 // every reconnect, until each succeeds (a delete of a message already gone is no error).
+import { JetStreamApiError } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
@@ -74,7 +75,19 @@ export class RecentDeletes {
       this.#o.log.info({ deletes: todo.length }, 'reconnected: making the recent deletes again');
       while (todo.length > 0 && !this.#closed) {
         const results = await Promise.allSettled(todo.map((seq) => this.#o.remove(seq)));
-        const failed = todo.filter((_, i) => results[i]!.status === 'rejected');
+        // The server refused (an API error, not a timeout): trying again would not help.
+        const refused = results.filter(
+          (r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof JetStreamApiError,
+        );
+        if (refused.length > 0)
+          this.#o.log.warn(
+            { err: refused[0]!.reason as unknown, refused: refused.length },
+            'recent deletes refused',
+          );
+        const failed = todo.filter((_, i) => {
+          const r = results[i]!;
+          return r.status === 'rejected' && !(r.reason instanceof JetStreamApiError);
+        });
         if (failed.length > 0) {
           const err: unknown = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
           this.#o.log.warn({ err, failed: failed.length }, 'recent deletes not made again yet; retrying');

@@ -71,7 +71,8 @@ const DELETE_FAILED = 10057;
 function isGone(e: ApiError): boolean {
   return (
     e.err_code === NO_MESSAGE_FOUND ||
-    (e.err_code === DELETE_FAILED && /no message found/i.test(e.description ?? ''))
+    // "no message found", "sequence <n> not found" (after a restart), "stream store EOF".
+    (e.err_code === DELETE_FAILED && /no message found|not found|EOF/i.test(e.description ?? ''))
   );
 }
 
