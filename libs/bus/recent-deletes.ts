@@ -81,7 +81,11 @@ export class RecentDeletes {
         );
         if (refused.length > 0)
           this.#o.log.warn(
-            { err: refused[0]!.reason as unknown, refused: refused.length },
+            {
+              err: refused[0]!.reason as unknown,
+              code: (refused[0]!.reason as JetStreamApiError).code,
+              refused: refused.length,
+            },
             'recent deletes refused',
           );
         const failed = todo.filter((_, i) => {

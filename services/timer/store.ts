@@ -71,8 +71,9 @@ const DELETE_FAILED = 10057;
 function isGone(e: ApiError): boolean {
   return (
     e.err_code === NO_MESSAGE_FOUND ||
-    // "no message found", "sequence <n> not found" (after a restart), "stream store EOF".
-    (e.err_code === DELETE_FAILED && /no message found|not found|EOF/i.test(e.description ?? ''))
+    (e.err_code === DELETE_FAILED && /no message found|EOF/i.test(e.description ?? '')) ||
+    // What a restarted 2.9.10 answered for sequences deleted before its restart (any code).
+    /^sequence \d+ not found$/i.test(e.description ?? '')
   );
 }
 
