@@ -30,6 +30,7 @@ export {
   MAX_KEY_TOKEN_LENGTH,
 } from './kv-cas.js';
 export { removeKvRevision } from './kv-remove.js';
+export { RecentDeletes, REMEMBER_DELETES_MS, type RecentDeletesOptions } from './recent-deletes.js';
 export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
 export { PULL_EXPIRES_MS, PULL_IDLE_HEARTBEAT_MS, PULL_OPTIONS } from './pull.js';

@@ -20,6 +20,14 @@ import { RecoveryGate } from './recovery-gate.js';
 import type { Outcome } from './outcome.js';
 
 export interface HandlerContext {
+  /**
+   * The attempt this run is (1 for the first). The server's delivery count also counts
+   * redeliveries that were no attempt: one that came while this runner still held the message
+   * (its touches lost while the connection was down), one sent to a pull that died with its
+   * server. For a message this runner already ran, the attempt is its last run's plus one; for a
+   * message it never ran (the first delivery, or one another process ran before) it is the
+   * server's delivery count.
+   */
   deliveryCount: number;
   subject: string;
   /** A child logger bound to the message (built on first use). */
@@ -53,7 +61,8 @@ export interface RunnerOptions {
    * stream while its key waited for its redelivery. Not called for a retry or a nak on stop. */
   onSettled?(seq: number): void;
   handler(msg: JsMsg, ctx: HandlerContext): Promise<Outcome>;
-  /** Deliveries before a message goes to the DLQ with reason `max_deliver`. */
+  /** Attempts (HandlerContext.deliveryCount) before a message goes to the DLQ with reason
+   * `max_deliver`. */
   maxDeliver: number;
   ackWaitMs: number;
   concurrency: number;
@@ -97,6 +106,12 @@ export function startRunner(opts: RunnerOptions): Runner {
   const { bus, stage, stream } = opts;
   const log = opts.logger.child({ component: 'runner', stage });
   const tracked = new Map<number, { msg: JsMsg; touched: number }>();
+  /** The attempt of each message's last run, while it waits for its redelivery (HandlerContext). */
+  const attempts = new Map<number, number>();
+  const settled = (seq: number): void => {
+    attempts.delete(seq);
+    opts.onSettled?.(seq);
+  };
   const subscriptions: ConsumerMessages[] = [];
   const gates: RecoveryGate<JsMsg>[] = [];
   let ready = false;
@@ -133,7 +148,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     // Ack, not term: on 2.9 a term'd message stays in a work-queue stream forever, and the DLQ
     // record is now the durable trace of it.
     msg.ack();
-    opts.onSettled?.(msg.seq);
+    settled(msg.seq);
     opts.metrics?.dlq.inc({ stage, reason });
     log.warn(
       { seq: msg.seq, subject: msg.subject, reason, detail, deliveryCount: msg.info.deliveryCount },
@@ -142,7 +157,9 @@ export function startRunner(opts: RunnerOptions): Runner {
   };
 
   const handleOne = async (msg: JsMsg): Promise<void> => {
-    const deliveryCount = msg.info.deliveryCount;
+    const last = attempts.get(msg.seq);
+    const deliveryCount = last === undefined ? msg.info.deliveryCount : last + 1;
+    attempts.set(msg.seq, deliveryCount);
     if (deliveryCount > opts.maxDeliver) {
       count('max_deliver');
       return toDlq(msg, 'max_deliver', `delivered ${deliveryCount} times`, true);
@@ -177,7 +194,7 @@ export function startRunner(opts: RunnerOptions): Runner {
     if (outcome.kind === 'ack') {
       msg.ack();
       count('ack');
-      opts.onSettled?.(msg.seq);
+      settled(msg.seq);
     } else if (outcome.kind === 'retry') {
       if (deliveryCount >= opts.maxDeliver) {
         count('max_deliver');
@@ -222,7 +239,7 @@ export function startRunner(opts: RunnerOptions): Runner {
         scheduler.release(seq);
         count('gone');
         log.warn({ seq }, 'message left the stream before its redelivery; its keys go on');
-        opts.onSettled?.(seq);
+        settled(seq);
         return;
       }
       schedule(opts.ackWaitMs);
@@ -403,6 +420,7 @@ export function startRunner(opts: RunnerOptions): Runner {
       for (const gate of gates) for (const msg of gate.close()) msg.nak(STOP_NAK_DELAY_MS);
       for (const timer of redeliveryChecks.values()) clearTimeout(timer);
       redeliveryChecks.clear();
+      attempts.clear();
       // Keys still being looked up: naked when their lookup ends (flushKeyed).
       // Nak what never started, in arrival order, so that another replica can take it.
       for (const msg of scheduler.drain()) {

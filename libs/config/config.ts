@@ -296,7 +296,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: 'CAIRN_MAX_DELIVER',
     default: '10',
-    description: 'Deliveries a message gets before it goes to the DLQ with reason max_deliver.',
+    description:
+      'Attempts a message gets (runs of its handler) before it goes to the DLQ with reason max_deliver. The server delivery count, which also counts redeliveries that were no run, stands in for a message this process has not run yet.',
     hint: 'use a whole number from 1 to 10000',
     schema: int(1, 10_000),
   },

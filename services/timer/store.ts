@@ -9,6 +9,7 @@ import {
   casUpdate,
   dlqRecordOf,
   publishDlq,
+  RecentDeletes,
   STREAMS,
   subjects,
   TimerMessage,
@@ -70,7 +71,9 @@ const DELETE_FAILED = 10057;
 function isGone(e: ApiError): boolean {
   return (
     e.err_code === NO_MESSAGE_FOUND ||
-    (e.err_code === DELETE_FAILED && /no message found/i.test(e.description ?? ''))
+    (e.err_code === DELETE_FAILED && /no message found|EOF/i.test(e.description ?? '')) ||
+    // What a restarted 2.9.10 answered for sequences deleted before its restart (any code).
+    /^sequence \d+ not found$/i.test(e.description ?? '')
   );
 }
 
@@ -98,11 +101,15 @@ class Window {
 
 export class JetStreamTimerStore implements TimerStore {
   private readonly window = new Window(DELETE_WINDOW);
+  /** Deletes a killed 2.9 server may bring back: made again after a reconnect. */
+  readonly recentDeletes: RecentDeletes;
 
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.recentDeletes = new RecentDeletes(bus.nc, { remove: (seq) => this.deleteOne(seq), log });
+  }
 
   async readProgress(p: number): Promise<number | undefined> {
     const kv = await this.bus.kv(BUCKETS.state);
@@ -193,22 +200,27 @@ export class JetStreamTimerStore implements TimerStore {
     // One API request per timer, through the shared reply subscription (no client request
     // machinery per delete), at most DELETE_WINDOW in flight for all partitions together:
     // removal is never urgent, and a flood of deletes would delay the fires queued behind them.
-    const subject = `$JS.API.STREAM.MSG.DELETE.${STREAMS.TIMERS}`;
-    const encoder = new TextEncoder();
+    // A killed 2.9 server may bring an acknowledged delete back: each is remembered a while.
     const one = async (seq: number): Promise<void> => {
-      await this.window.acquire();
-      try {
-        const body = encoder.encode(JSON.stringify({ seq, no_erase: true }));
-        const reply = await this.bus.lean.request(subject, body);
-        const r = JSON.parse(new TextDecoder().decode(reply.data)) as { success?: boolean; error?: ApiError };
-        if (r.error && !isGone(r.error)) throw new JetStreamApiError(r.error);
-      } finally {
-        this.window.release();
-      }
+      await this.deleteOne(seq);
+      this.recentDeletes.record(seq);
     };
     const results = await Promise.allSettled(seqs.map(one));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** Deletes one sequence of TIMERS (already gone counts as deleted). */
+  private async deleteOne(seq: number): Promise<void> {
+    await this.window.acquire();
+    try {
+      const body = new TextEncoder().encode(JSON.stringify({ seq, no_erase: true }));
+      const reply = await this.bus.lean.request(`$JS.API.STREAM.MSG.DELETE.${STREAMS.TIMERS}`, body);
+      const r = JSON.parse(new TextDecoder().decode(reply.data)) as { success?: boolean; error?: ApiError };
+      if (r.error && !isGone(r.error)) throw new JetStreamApiError(r.error);
+    } finally {
+      this.window.release();
+    }
   }
 
   async deadLetter(record: DlqRecord): Promise<void> {

@@ -72,16 +72,26 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
     }
   };
 
-  const leaderOf = async (stream: string): Promise<NatsServerHandle> => {
-    const nc = await connect({ servers: nodes.filter((n) => n.running()).map((n) => n.url) });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(stream);
-      const i = names.indexOf(info.cluster?.leader ?? '');
-      if (i < 0) throw new Error(`stream ${stream} has no leader now`);
-      return nodes[i]!;
-    } finally {
-      await nc.close();
+  /** The node leading `stream`; waits (up to `timeoutMs`) while a loaded or recovering cluster
+   * times out on the stream info or has no leader yet. */
+  const leaderOf = async (stream: string, timeoutMs = 60_000): Promise<NatsServerHandle> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: nodes.filter((n) => n.running()).map((n) => n.url) });
+        try {
+          const jsm = await jetstreamManager(nc);
+          const info = await jsm.streams.info(stream);
+          const i = names.indexOf(info.cluster?.leader ?? '');
+          if (i < 0) throw new Error(`stream ${stream} has no leader now`);
+          return nodes[i]!;
+        } finally {
+          await nc.close();
+        }
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   };
 

@@ -186,3 +186,35 @@ void t.test('an undecodable timer gets a DLQ record before it is removed with it
   t.same(Buffer.from(record.payload, 'base64'), Buffer.from(garbage), 'the original payload');
   t.equal(h.fired.length, 1, 'only the valid timer fired');
 });
+
+void t.test(
+  'timers removed right before the server is SIGKILLed stay removed after it starts again',
+  async (t) => {
+    // nats-server 2.9 acknowledges a delete but writes it to disk lazily: a killed server brings
+    // the deleted messages back. The store makes its recent deletes again after the reconnect.
+    const tb = await withBus(t, { CAIRN_PARTITIONS: '2', CAIRN_TIMER_BUCKET: '1s' });
+    const store = new JetStreamTimerStore(tb.bus, silentLogger);
+    const data = new Uint8Array([1]);
+    const seqs: number[] = [];
+    for (let i = 0; i < 10; i++) seqs.push((await tb.bus.js.publish(`timers.0.${100 + (i % 2)}`, data)).seq);
+    await store.remove(seqs.slice(0, 6));
+    const stored = async (): Promise<number> =>
+      (await tb.bus.jsm.streams.info(STREAMS.TIMERS)).state.messages;
+    t.equal(await stored(), 4, 'four timers left before the kill');
+    t.equal(store.recentDeletes.size, 6, 'the six deletes are remembered');
+
+    await tb.server.kill();
+    await tb.server.start();
+    await waitUntil(
+      () =>
+        stored().then(
+          (n) => n === 4,
+          () => false,
+        ),
+      30_000,
+      'the six removed timers gone again after the restart',
+    );
+    const info = await tb.bus.jsm.streams.info(STREAMS.TIMERS, { subjects_filter: 'timers.0.*' });
+    t.same(info.state.subjects, { 'timers.0.100': 2, 'timers.0.101': 2 }, 'only the four kept timers');
+  },
+);
