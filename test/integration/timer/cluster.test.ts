@@ -15,41 +15,15 @@ import {
 import { createMetrics } from '../../../libs/telemetry/index.js';
 import { startTimer } from '../../../services/timer/index.js';
 import { silentLogger, waitUntil } from '../../helpers/bus.js';
-import { nodeOfConsumer, persist, withClusterBus } from '../../helpers/cluster-bus.js';
+import { nodeOfConsumer, persist, withClusterBus, type ClusterBus } from '../../helpers/cluster-bus.js';
 
 void t.test('a timer stored after the follower’s node is killed fires within seconds', async (t) => {
   // Wide buckets: a timer the follower does not bring would wait for its bucket to close.
   const cb = await withClusterBus(t, { CAIRN_PARTITIONS: '1', CAIRN_TIMER_BUCKET: '60s' });
-  const { bus, config } = cb;
+  const { bus } = cb;
   const state = await bus.kv(BUCKETS.state);
   await state.put(WATERMARK_KEY, watermarkCodec.encode({ v: 1, at: Date.now() + 3_600_000 }));
-  const fired = new Map<string, number>();
-  const sub = bus.nc.subscribe('match.*.timer', {
-    callback: (_err, m) => {
-      fired.set(TimerMessage.decode(m.data).token, Date.now());
-    },
-  });
-  t.teardown(() => sub.unsubscribe());
-  const publishTimer = async (token: string, at: number): Promise<number> => {
-    const timer: TimerRecord = {
-      v: 1,
-      kind: 'timer',
-      journeyId: 'j',
-      userKey: token,
-      instanceKey: 'i',
-      token,
-      at,
-    };
-    const subject = `timers.0.${Math.floor(at / config.timerBucketMs)}`;
-    await persist(() => bus.js.publish(subject, TimerMessage.encode(timer), { msgID: token }));
-    return Date.now();
-  };
-
-  const metrics = createMetrics({ defaultMetrics: false });
-  const svc = await startTimer({ config, bus, logger: silentLogger, metrics });
-  t.teardown(() => svc.stop(1_000));
-  await publishTimer('before', Date.now() + 200);
-  await waitUntil(() => fired.has('before'), 10_000, 'a timer fires before the kill');
+  const { fired, publishTimer } = await timerService(t, cb);
 
   const { node, name } = await nodeOfConsumer(cb, STREAMS.TIMERS, { filter: 'timers.0.*' });
   t.comment(`killing ${name}, which serves the follower (the client is on ${bus.nc.info?.server_name})`);
@@ -73,7 +47,7 @@ void t.test(
   'a due timer waits at most a few seconds when the watermark watch’s node is killed',
   async (t) => {
     const cb = await withClusterBus(t, { CAIRN_PARTITIONS: '1', CAIRN_TIMER_BUCKET: '1s' });
-    const { bus, config } = cb;
+    const { bus } = cb;
     const state = await bus.kv(BUCKETS.state);
     // Ingest's part: the watermark, 50 ms behind the clock, every 100 ms; when each was written.
     const written: [number, number][] = [];
@@ -92,32 +66,7 @@ void t.test(
       writing = false;
       await writer;
     });
-    const fired = new Map<string, number>();
-    const sub = bus.nc.subscribe('match.*.timer', {
-      callback: (_err, m) => {
-        fired.set(TimerMessage.decode(m.data).token, Date.now());
-      },
-    });
-    t.teardown(() => sub.unsubscribe());
-    const publishTimer = async (token: string, at: number): Promise<number> => {
-      const timer: TimerRecord = {
-        v: 1,
-        kind: 'timer',
-        journeyId: 'j',
-        userKey: token,
-        instanceKey: 'i',
-        token,
-        at,
-      };
-      const subject = `timers.0.${Math.floor(at / config.timerBucketMs)}`;
-      await persist(() => bus.js.publish(subject, TimerMessage.encode(timer), { msgID: token }));
-      return Date.now();
-    };
-    const metrics = createMetrics({ defaultMetrics: false });
-    const svc = await startTimer({ config, bus, logger: silentLogger, metrics });
-    t.teardown(() => svc.stop(1_000));
-    await publishTimer('before', Date.now() + 200);
-    await waitUntil(() => fired.has('before'), 10_000, 'a timer fires before the kill');
+    const { fired, publishTimer } = await timerService(t, cb);
 
     const { node, name } = await nodeOfConsumer(cb, 'KV_cairn_state', {
       filter: `$KV.${BUCKETS.state}.${WATERMARK_KEY}`,
@@ -142,3 +91,39 @@ void t.test(
     await cb.cluster.ready();
   },
 );
+
+/** The timer service on the cluster, a record of what it fired (token -> when), and a way to
+ * store a timer of partition 0 (returns when it was stored); a first timer has fired. */
+async function timerService(
+  t: Parameters<typeof withClusterBus>[0],
+  cb: ClusterBus,
+): Promise<{ fired: Map<string, number>; publishTimer: (token: string, at: number) => Promise<number> }> {
+  const { bus, config } = cb;
+  const fired = new Map<string, number>();
+  const sub = bus.nc.subscribe('match.*.timer', {
+    callback: (_err, m) => {
+      fired.set(TimerMessage.decode(m.data).token, Date.now());
+    },
+  });
+  t.teardown(() => sub.unsubscribe());
+  const publishTimer = async (token: string, at: number): Promise<number> => {
+    const timer: TimerRecord = {
+      v: 1,
+      kind: 'timer',
+      journeyId: 'j',
+      userKey: token,
+      instanceKey: 'i',
+      token,
+      at,
+    };
+    const subject = `timers.0.${Math.floor(at / config.timerBucketMs)}`;
+    await persist(() => bus.js.publish(subject, TimerMessage.encode(timer), { msgID: token }));
+    return Date.now();
+  };
+  const metrics = createMetrics({ defaultMetrics: false });
+  const svc = await startTimer({ config, bus, logger: silentLogger, metrics });
+  t.teardown(() => svc.stop(1_000));
+  await publishTimer('before', Date.now() + 200);
+  await waitUntil(() => fired.has('before'), 10_000, 'a timer fires before the kill');
+  return { fired, publishTimer };
+}
