@@ -98,6 +98,25 @@ void t.test('classification', async (t) => {
     }
   });
 
+  await t.test('a final job too large for its DLQ record is recorded cut, not retried', async (t) => {
+    // 800 KB: a job the server takes, whose record (base64 and attempts) would not fit 1 MB.
+    const j = job({ payload: { event: 'Big', blob: 'x'.repeat(800_000) } });
+    scripts.set(j.deliveryId, [400, 400]);
+    await h.publishJob(j);
+    await waitUntil(
+      async () => (await h.deliveryDlq()).some((r) => r.deliveryId === j.deliveryId),
+      15_000,
+      'its dlq record',
+    );
+    const rec = (await h.deliveryDlq()).find((r) => r.deliveryId === j.deliveryId)!;
+    t.equal(rec.reason, 'http_400');
+    t.equal(rec.truncated, true, 'the payload is cut');
+    t.ok(rec.payloadBytes! > 800_000, `payloadBytes names the whole (${rec.payloadBytes})`);
+    t.ok(Buffer.from(rec.payload, 'base64').byteLength <= 128 * 1_024, 'what is kept fits');
+    t.equal(rec.attempts?.length, 1, 'the attempt history is kept');
+    t.equal(requestsOf(j.deliveryId).length, 1, 'sent once');
+  });
+
   await t.test('network errors are retried: refused, DNS, TLS, timeout', async (t) => {
     const budget = 1_500;
     const port = await closedPort();
