@@ -5,6 +5,7 @@ import {
   publishJourneyVersion,
   putDestination,
   type Bus,
+  type ServiceRole,
 } from '../../libs/bus/index.js';
 import type { Config } from '../../libs/config/index.js';
 import {
@@ -15,7 +16,14 @@ import {
   type JourneyDocument,
   type Timeline,
 } from '../../libs/journey/index.js';
-import { createMetrics, type Metrics, type RunningService } from '../../libs/telemetry/index.js';
+import {
+  createMetrics,
+  startLifecycle,
+  type Lifecycle,
+  type Metrics,
+  type RunningService,
+} from '../../libs/telemetry/index.js';
+import { startAllServices, stageConnector } from '../../services/cli/up.js';
 import { startIngest, type Ingest, type IngestOptions } from '../../services/ingest/index.js';
 import { startMatcher } from '../../services/matcher/index.js';
 import { startSender } from '../../services/sender/index.js';
@@ -115,3 +123,29 @@ export function deliveryIdOf(r: RecordedRequest): string {
 }
 
 export type { Config, RecordedRequest };
+
+/**
+ * `cairn up` in this process (every stage on its own connection, as the CLI runs it), stopped in
+ * teardown; `onStage` sees each stage's connection as it is made.
+ */
+export async function startUp(
+  t: { teardown(fn: () => unknown): void },
+  config: Config,
+  onStage: (stage: ServiceRole, bus: Bus) => void = () => undefined,
+): Promise<Lifecycle> {
+  const life = await startLifecycle({
+    name: 'up',
+    config,
+    logger: silentLogger,
+    start: (ctx) =>
+      startAllServices(ctx, {
+        connectStage: async (stage) => {
+          const bus = await stageConnector(ctx)(stage);
+          onStage(stage, bus);
+          return bus;
+        },
+      }),
+  });
+  t.teardown(() => life.stop());
+  return life;
+}

@@ -27,14 +27,8 @@ import {
   type Role,
 } from '../../../libs/bus/index.js';
 import { loadConfig, type Config } from '../../../libs/config/index.js';
-import {
-  createMetrics,
-  startLifecycle,
-  type RunningService,
-  type ServiceContext,
-} from '../../../libs/telemetry/index.js';
+import { createMetrics, type RunningService, type ServiceContext } from '../../../libs/telemetry/index.js';
 import { writeCredentials } from '../../../services/cli/auth.js';
-import { startAllServices, stageConnector } from '../../../services/cli/up.js';
 import { startIngest } from '../../../services/ingest/index.js';
 import { startMatcher } from '../../../services/matcher/index.js';
 import { startSender } from '../../../services/sender/index.js';
@@ -42,7 +36,7 @@ import { startTimer } from '../../../services/timer/index.js';
 import { silentLogger, waitUntil } from '../../helpers/bus.js';
 import { startHttpSink } from '../../helpers/http-sink.js';
 import { withNats, type NatsServerHandle } from '../../helpers/nats-server.js';
-import { journey } from '../../helpers/pipeline.js';
+import { journey, startUp } from '../../helpers/pipeline.js';
 
 interface Teardownable {
   teardown(fn: () => unknown): void;
@@ -302,20 +296,7 @@ void t.test('`cairn up` runs every stage with the up user', async (t) => {
   const s = await securedNats(t);
   const violations: string[] = [];
   const config = { ...s.config('up'), metricsPort: 0 };
-  const life = await startLifecycle({
-    name: 'up',
-    config,
-    logger: silentLogger,
-    start: (ctx) =>
-      startAllServices(ctx, {
-        connectStage: async (stage) => {
-          const bus = await stageConnector(ctx)(stage);
-          watchViolations(bus.nc, `up/${stage}`, violations);
-          return bus;
-        },
-      }),
-  });
-  t.teardown(() => life.stop());
+  const life = await startUp(t, config, (stage, bus) => watchViolations(bus.nc, `up/${stage}`, violations));
   watchViolations(life.bus.nc, 'up', violations);
   await waitUntil(() => life.isReady(), 15_000, 'every service ready');
   await life.bus.js.publish('events.track', JSON.stringify({ type: 'track', event: 'e', userId: 'u1' }));

@@ -15,12 +15,10 @@ import {
   type ServiceRole,
 } from '../../../libs/bus/index.js';
 import { loadConfig } from '../../../libs/config/index.js';
-import { startLifecycle } from '../../../libs/telemetry/index.js';
-import { startAllServices, stageConnector } from '../../../services/cli/up.js';
 import { silentLogger, waitUntil } from '../../helpers/bus.js';
 import { startHttpSink } from '../../helpers/http-sink.js';
 import { withNats } from '../../helpers/nats-server.js';
-import { journey } from '../../helpers/pipeline.js';
+import { journey, startUp } from '../../helpers/pipeline.js';
 
 const FORWARD = `
 id: forward
@@ -59,20 +57,7 @@ void t.test("the server closing one stage's connection leaves the other stages' 
     CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
   });
   const buses = new Map<ServiceRole, Bus>();
-  const life = await startLifecycle({
-    name: 'up',
-    config,
-    logger: silentLogger,
-    start: (ctx) =>
-      startAllServices(ctx, {
-        connectStage: async (stage) => {
-          const bus = await stageConnector(ctx)(stage);
-          buses.set(stage, bus);
-          return bus;
-        },
-      }),
-  });
-  t.teardown(() => life.stop());
+  const life = await startUp(t, config, (stage, bus) => buses.set(stage, bus));
   await waitUntil(() => life.isReady(), 15_000, 'every service ready');
   t.same([...buses.keys()].sort(), ['ingest', 'matcher', 'sender', 'timer']);
   const distinct = new Set([...buses.values(), life.bus].map((b) => b.nc));
