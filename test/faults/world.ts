@@ -22,6 +22,7 @@ import type { JourneyDocument } from '../../libs/journey/index.js';
 import { silentLogger } from '../helpers/bus.js';
 import { startHttpSink, type HttpSink, type SinkResponse } from '../helpers/http-sink.js';
 import { withNatsCluster, type NatsClusterHandle } from '../helpers/nats-cluster.js';
+import { startCanaries, watchReplicas, type Canaries, type ReplicaWatch } from './replicas.js';
 import { withNats, type NatsServerHandle } from '../helpers/nats-server.js';
 import { REPO, type ServiceName } from '../e2e/processes.js';
 
@@ -75,6 +76,10 @@ export interface World {
   setSinkMode(mode: SinkMode): void;
   server?: NatsServerHandle;
   cluster?: NatsClusterHandle;
+  /** The cluster's own account of its stream leaders and replicas, watched all along. */
+  replicas?: ReplicaWatch;
+  /** Canaries on MATCH, TIMERS and DELIVER: whether the server kept what it acknowledged. */
+  canaries?: Canaries;
   faults: Fault[];
   /** Delivery ids the destination had received but the sender had not recorded in `sent` at a
    * sender kill or stop: the documented at-least-once window. */
@@ -168,6 +173,8 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
   let server: NatsServerHandle | undefined;
   let cluster: NatsClusterHandle | undefined;
   if (opts.cluster) cluster = await withNatsCluster(t);
+  const replicaWatch = cluster ? watchReplicas(cluster) : undefined;
+  if (replicaWatch) t.teardown(() => replicaWatch.stop());
   else server = await withNats(t);
   const url = cluster?.url ?? server?.url ?? '';
   const replicas = opts.cluster ? '3' : '1';
@@ -190,6 +197,8 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
   t.teardown(() => bus.close());
   await provision(bus, config, silentLogger);
   const sent = await bus.store(BUCKETS.sent);
+  const canaries = cluster ? startCanaries(bus) : undefined;
+  if (canaries) t.teardown(() => canaries.check().then(() => undefined));
 
   let mode: SinkMode = 'ok';
   const receipts: Receipt[] = [];
@@ -242,6 +251,8 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
     },
     ...(server ? { server } : {}),
     ...(cluster ? { cluster } : {}),
+    ...(replicaWatch ? { replicas: replicaWatch } : {}),
+    ...(canaries ? { canaries } : {}),
     faults: [],
     unrecordedAtKill: new Set(),
     logDir,

@@ -20,6 +20,8 @@ export interface NatsClusterHandle {
   ready(timeoutMs?: number): Promise<void>;
   /** The node that leads a stream's raft group now (KV bucket `b` is stream `KV_b`). */
   leaderOf(stream: string): Promise<NatsServerHandle>;
+  /** Each node's monitoring URL (`/jsz`), in the order of `nodes`. */
+  monitorUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ interface Teardownable {
 export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
   const root = await mkdtemp(join(tmpdir(), 'cairn-cluster-'));
   const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const monitorPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
   const names = clusterPorts.map((_, i) => `n${i}`);
   const nodes = await Promise.all(
@@ -45,6 +48,8 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
           `nats://127.0.0.1:${cport}`,
           '--routes',
           routes,
+          '-m',
+          String(monitorPorts[i]),
         ],
       }),
     ),
@@ -100,6 +105,7 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
     nodes,
     names,
     url,
+    monitorUrls: monitorPorts.map((p) => `http://127.0.0.1:${p}`),
     ready,
     leaderOf,
     async stop() {
