@@ -19,15 +19,15 @@ export function startPoller(
   let stopped = false;
   let failing = false;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
   const run = (): void => {
-    running = read().then(
+    const running = read().then(
       () => {
         if (failing) log.info({ what }, 'metrics read works again');
         failing = false;
       },
       (err: unknown) => {
-        if (!failing) log.warn({ err, what }, 'metrics read failed; the gauges keep their last values');
+        if (!failing && !stopped)
+          log.warn({ err, what }, 'metrics read failed; the gauges keep their last values');
         failing = true;
       },
     );
@@ -39,10 +39,12 @@ export function startPoller(
   };
   run();
   return {
-    async stop() {
+    // A read in flight is not waited for (it may be waiting for an API timeout): it may still
+    // set the gauges once, and its failure is not logged.
+    stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      return Promise.resolve();
     },
   };
 }

@@ -2,6 +2,8 @@
 // time bucket (`timers.<p>.<bucket>`, bucket = floor(at / width)), plus each partition's progress
 // in KV `cairn_state`. Behind an interface so that nats-server 2.12+ (ADR-51 `@at` schedules) can
 // replace it.
+import { randomUUID } from 'node:crypto';
+
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 
@@ -62,6 +64,9 @@ export interface TimerStore {
   /** How many messages p has stored, fired or not (for `cairn_timers_pending`); optional. */
   storedCount?(p: number): Promise<number>;
 }
+
+/** Names of the short-lived consumers that count a partition's stored timers (storedCount). */
+export const COUNT_CONSUMER_PREFIX = 'cairn_timers_count_';
 
 /** Up to this many buckets are looked up one subject at a time. */
 const RANGE_BY_SUBJECT = 64;
@@ -144,6 +149,7 @@ export class JetStreamTimerStore implements TimerStore {
    */
   async storedCount(p: number): Promise<number> {
     const info = await this.bus.jsm.consumers.add(STREAMS.TIMERS, {
+      name: `${COUNT_CONSUMER_PREFIX}${p}_${randomUUID().slice(0, 8)}`,
       filter_subject: subjects.timerPartition(p),
       ack_policy: AckPolicy.None,
       deliver_policy: DeliverPolicy.All,
