@@ -2,10 +2,11 @@
 // original message (payload base64, headers) and why it was given up. A record always fits in
 // one NATS message: a payload (or headers) too large for it is cut, the record says so
 // (`truncated`, `payloadBytes`), and `stream` + `seq` name the original message.
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
 
 import { publishWithId } from './publish.js';
+import { STREAMS } from './topology.js';
 
 export const DlqRecordSchema = z.object({
   v: z.literal(1),
@@ -98,4 +99,22 @@ export async function publishDlq(js: JetStreamClient, dlqSubject: string, record
 
 export function decodeDlqRecord(bytes: Uint8Array): DlqRecord {
   return DlqRecordSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
+}
+
+/** The stages with a DLQ subject `dlq.<stage>` (the only ones the services may publish on). */
+export const DLQ_STAGES = ['ingest', 'matcher', 'deliver', 'timer'] as const;
+
+/**
+ * Messages stored per DLQ stage, from the stream's subject counts (one stream info request, no
+ * consumer; nats-server 2.9+). A stage with nothing stored counts 0; subjects other than those of
+ * DLQ_STAGES are left out.
+ */
+export async function dlqDepths(jsm: JetStreamManager): Promise<Map<string, number>> {
+  const info = await jsm.streams.info(STREAMS.DLQ, { subjects_filter: 'dlq.*' });
+  const depths = new Map<string, number>(DLQ_STAGES.map((stage) => [stage, 0]));
+  for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+    const stage = subject.slice('dlq.'.length);
+    if (depths.has(stage)) depths.set(stage, count);
+  }
+  return depths;
 }

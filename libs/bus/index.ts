@@ -47,7 +47,15 @@ export {
   throwBackoffMs,
 } from './runner.js';
 export type { HandlerContext, MessageKeys, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
-export { decodeDlqRecord, DLQ_RECORD_MAX_BYTES, DlqRecordSchema, dlqRecordOf, publishDlq } from './dlq.js';
+export {
+  decodeDlqRecord,
+  DLQ_RECORD_MAX_BYTES,
+  DLQ_STAGES,
+  dlqDepths,
+  DlqRecordSchema,
+  dlqRecordOf,
+  publishDlq,
+} from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';

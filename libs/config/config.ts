@@ -22,6 +22,8 @@ export interface Config {
   partitions: number;
   httpPort: number;
   metricsPort: number;
+  /** Period of the gauges read from the server (consumer lag, DLQ depth, timers pending). */
+  metricsIntervalMs: number;
   writeKeys: WriteKey[];
   /** HTTP API: time a client gets to send its request line and headers. */
   httpHeadersTimeoutMs: number;
@@ -190,6 +192,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Port of /metrics, /healthz and /readyz.',
     hint: 'use a port from 0 to 65535',
     schema: int(0, 65_535),
+  },
+  {
+    variable: 'CAIRN_METRICS_INTERVAL',
+    default: '10s',
+    description:
+      'How often each process reads the gauges it exports from the NATS server: consumer lag of the consumers it owns, DLQ depth, timers pending (docs/operations.md).',
+    hint: 'use a duration from 1s to 5m, e.g. 10s',
+    schema: duration(1_000, 300_000),
   },
   {
     variable: 'CAIRN_WRITE_KEYS',
@@ -430,6 +440,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     partitions: v('CAIRN_PARTITIONS'),
     httpPort: v('CAIRN_HTTP_PORT'),
     metricsPort: v('CAIRN_METRICS_PORT'),
+    metricsIntervalMs: v('CAIRN_METRICS_INTERVAL'),
     writeKeys: v('CAIRN_WRITE_KEYS'),
     httpHeadersTimeoutMs: v('CAIRN_HTTP_HEADERS_TIMEOUT'),
     httpRequestTimeoutMs: v('CAIRN_HTTP_REQUEST_TIMEOUT'),

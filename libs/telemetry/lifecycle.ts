@@ -4,6 +4,7 @@
 // connection drains, the telemetry server closes, exit 0. A second signal exits at once.
 import { BusError, connectBus, connectOptionsOf, provision, type Bus } from '../bus/index.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { startDlqGauges, type Poller } from './gauges.js';
 import { startTelemetryServer, type TelemetryServer } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -60,8 +61,10 @@ export async function startLifecycle(opts: LifecycleOptions): Promise<Lifecycle>
   const bus = await (opts.connect ?? defaultConnect(opts.name))(config, logger);
   let services: RunningService[] = [];
   let telemetry: TelemetryServer | undefined;
+  let dlqGauges: Poller | undefined;
   try {
     await provision(bus, config, logger);
+    dlqGauges = startDlqGauges(bus, metrics, config.metricsIntervalMs, logger);
     const started = await opts.start({ config, bus, logger, metrics });
     services = Array.isArray(started) ? started : [started];
     const isReady = (): boolean =>
@@ -90,6 +93,7 @@ export async function startLifecycle(opts: LifecycleOptions): Promise<Lifecycle>
           state = 'draining';
           logger.info({ state, graceMs: config.shutdownGraceMs }, 'lifecycle');
           await stopAll(services, config.shutdownGraceMs, logger);
+          await dlqGauges?.stop();
           await bus.close().catch((err: unknown) => logger.warn({ err }, 'bus close failed'));
           await server.close();
           await opts.afterStop?.();
@@ -102,6 +106,7 @@ export async function startLifecycle(opts: LifecycleOptions): Promise<Lifecycle>
   } catch (err) {
     // A failed start leaves nothing running behind it.
     await stopAll(services, 0, logger);
+    await dlqGauges?.stop();
     await telemetry?.close();
     await bus.close().catch(() => undefined);
     await opts.afterStop?.();

@@ -2,6 +2,8 @@
 // Labels never carry user ids (STYLE.md rule 12): only stages, journeys, destinations, outcomes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import { buildInfo } from './build-info.js';
+
 /** Event-to-destination latency buckets (s); 300 s is Segment's target (DESIGN.md §5.7). */
 export const DELIVERY_LATENCY_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
@@ -26,6 +28,22 @@ export interface Metrics {
   clockOffset: Gauge;
   /** 1 while the measured offset exceeds CAIRN_MAX_CLOCK_SKEW. */
   clockSkewExceeded: Gauge;
+  /** Consumer info of the durable consumers a process owns (consumer-gauges.ts). */
+  consumerPending: Gauge<'stream' | 'partition'>;
+  consumerAckPending: Gauge<'stream' | 'partition'>;
+  consumerDeliveredSequence: Gauge<'stream' | 'partition'>;
+  /** Journey instances entered, steps entered, instances ended (services/matcher journey-metrics.ts). */
+  journeyEntries: Counter<'journey'>;
+  journeyTransitions: Counter<'journey' | 'step'>;
+  journeyExits: Counter<'journey' | 'reason'>;
+  /** Messages stored in the DLQ stream per subject `dlq.<stage>`. */
+  dlqMessages: Gauge<'stage'>;
+  /** Timers stored and not fired yet, per owned partition (the timer service). */
+  timersPending: Gauge<'partition'>;
+  /** The timer's clock minus the partition's watermark. */
+  watermarkAge: Gauge<'partition'>;
+  /** 1, labelled with the running build. */
+  buildInfo: Gauge<'version' | 'node_version' | 'commit'>;
 }
 
 export interface MetricsOptions {
@@ -114,5 +132,72 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       help: 'Whether the measured clock offset exceeds CAIRN_MAX_CLOCK_SKEW (1) or not (0)',
       registers,
     }),
+    consumerPending: new Gauge({
+      name: 'cairn_consumer_pending_messages',
+      help: 'Messages of a consumer not delivered yet (num_pending), by stream and partition',
+      labelNames: ['stream', 'partition'],
+      registers,
+    }),
+    consumerAckPending: new Gauge({
+      name: 'cairn_consumer_ack_pending_messages',
+      help: 'Messages delivered to a consumer and not acknowledged yet (num_ack_pending)',
+      labelNames: ['stream', 'partition'],
+      registers,
+    }),
+    consumerDeliveredSequence: new Gauge({
+      name: 'cairn_consumer_delivered_sequence',
+      help: 'Stream sequence of the last message delivered to a consumer',
+      labelNames: ['stream', 'partition'],
+      registers,
+    }),
+    journeyEntries: new Counter({
+      name: 'cairn_journey_entries_total',
+      help: 'Journey instances entered, by journey',
+      labelNames: ['journey'],
+      registers,
+    }),
+    journeyTransitions: new Counter({
+      name: 'cairn_journey_transitions_total',
+      help: 'Steps entered by journey instances, by journey and step',
+      labelNames: ['journey', 'step'],
+      registers,
+    }),
+    journeyExits: new Counter({
+      name: 'cairn_journey_exits_total',
+      help: 'Journey instances ended, by journey and reason',
+      labelNames: ['journey', 'reason'],
+      registers,
+    }),
+    dlqMessages: new Gauge({
+      name: 'cairn_dlq_messages',
+      help: 'Messages stored in the DLQ stream, by stage (subject dlq.<stage>)',
+      labelNames: ['stage'],
+      registers,
+    }),
+    timersPending: new Gauge({
+      name: 'cairn_timers_pending',
+      help: 'Timers stored and not fired yet, by partition',
+      labelNames: ['partition'],
+      registers,
+    }),
+    watermarkAge: new Gauge({
+      name: 'cairn_watermark_age_seconds',
+      help: "Now minus the partition's watermark, as the timer service sees it",
+      labelNames: ['partition'],
+      registers,
+    }),
+    buildInfo: buildInfoGauge(registers),
   };
+}
+
+function buildInfoGauge(registers: Registry[]): Gauge<'version' | 'node_version' | 'commit'> {
+  const gauge = new Gauge({
+    name: 'cairn_build_info',
+    help: 'Always 1, labelled with the running version, Node.js version and git commit',
+    labelNames: ['version', 'node_version', 'commit'],
+    registers,
+  });
+  const info = buildInfo();
+  gauge.set({ version: info.version, node_version: info.nodeVersion, commit: info.commit }, 1);
+  return gauge;
 }

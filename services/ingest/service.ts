@@ -18,7 +18,7 @@ import {
   type MessageKeys,
 } from '../../libs/bus/index.js';
 import { aliasTarget, parseAudienceDefinitions, type ComputedAudience } from '../../libs/events/index.js';
-import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
+import { startConsumerGauges, type RunningService, type ServiceContext } from '../../libs/telemetry/index.js';
 import { openDedupeStore } from './dedupe.js';
 import { eventHandler, EventParser, receivedAtOf } from './event.js';
 import { startHttpApi, type HttpApi } from './http.js';
@@ -131,6 +131,14 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     logger: log,
     metrics,
   });
+  const lag = startConsumerGauges({
+    bus,
+    stream: STREAMS.EVENTS,
+    consumers: [{ durable: INGEST_DURABLE, partition: 'all' }],
+    metrics,
+    intervalMs: config.metricsIntervalMs,
+    log,
+  });
   const clock = await startServerClock({
     bus,
     ...(opts.now ? { localNow: opts.now } : {}),
@@ -169,6 +177,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     } catch (err) {
       await watermark.stop();
       clock.stop();
+      await lag.stop();
       await runner.stop(0);
       const port = opts.http === true ? config.httpPort : opts.http.port;
       throw new Error(
@@ -192,6 +201,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
         // Then the watermark: it must not advance past events naked back on stop.
         await watermark.stop();
         clock.stop();
+        await lag.stop();
         await runner.stop(graceMs);
         log.info('ingest stopped');
       })();

@@ -10,6 +10,7 @@ import {
 } from '../../libs/bus/index.js';
 import type { Command, Instance } from '../../libs/journey/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
+import { countJourneyRecord } from './journey-metrics.js';
 import { countUserLimitRefusal } from './rate.js';
 import { retentionOverdue, scheduleRetention, type InstanceAt } from './retention.js';
 
@@ -105,6 +106,7 @@ async function publishJournal(ctx: EffectsContext, p: number, journal: JournalCo
   if (res.duplicate) return;
   for (const record of records) {
     ctx.metrics.journal.inc({ journey: record.journeyId, type: record.type });
+    countJourneyRecord(ctx.metrics, record);
     countUserLimitRefusal(ctx.metrics.registry, record);
   }
 }

@@ -56,8 +56,21 @@ export const USER_LIMIT_REASONS: Readonly<Record<string, string>> = Object.freez
 
 const REFUSALS_METRIC = 'cairn_user_limit_refusals_total';
 
-/** Counts an entry refused by a per-user limit, by journey and limit (never by user: rule 12).
- * Registered once per registry, next to libs/telemetry's metrics. */
+/** The refusals counter, registered once per registry next to libs/telemetry's metrics (the
+ * matcher registers it at start, so that /metrics lists it before the first refusal). */
+export function userLimitRefusals(registry: Registry): Counter<'journey' | 'limit'> {
+  return (
+    (registry.getSingleMetric(REFUSALS_METRIC) as Counter<'journey' | 'limit'> | undefined) ??
+    new Counter({
+      name: REFUSALS_METRIC,
+      help: 'Journey entries refused by a per-user limit (25 events/s, 25 concurrent instances by default)',
+      labelNames: ['journey', 'limit'],
+      registers: [registry],
+    })
+  );
+}
+
+/** Counts an entry refused by a per-user limit, by journey and limit (never by user: rule 12). */
 export function countUserLimitRefusal(
   registry: Registry,
   record: { type: string; journeyId: string; reason?: string | undefined },
@@ -65,13 +78,5 @@ export function countUserLimitRefusal(
   if (record.type !== 'refused' || record.reason === undefined) return;
   const limit = USER_LIMIT_REASONS[record.reason];
   if (limit === undefined) return;
-  const counter =
-    (registry.getSingleMetric(REFUSALS_METRIC) as Counter<'journey' | 'limit'> | undefined) ??
-    new Counter({
-      name: REFUSALS_METRIC,
-      help: 'Journey entries refused by a per-user limit (25 events/s, 25 concurrent instances by default)',
-      labelNames: ['journey', 'limit'],
-      registers: [registry],
-    });
-  counter.inc({ journey: record.journeyId, limit });
+  userLimitRefusals(registry).inc({ journey: record.journeyId, limit });
 }

@@ -107,7 +107,10 @@ export async function expireInstance(
     if (verdict.action === 'remove') await removeKvRevision(ctx.bus, BUCKETS.instances, entry.revision);
     else await ctx.instances.update(kvKey, instanceCodec.encode(verdict.instance), entry.revision);
   } catch (err) {
-    if (isCasConflict(err)) return 'conflict';
+    if (isCasConflict(err)) {
+      ctx.metrics.kvCasConflicts.inc({ bucket: BUCKETS.instances });
+      return 'conflict';
+    }
     throw err;
   }
   // Effects: an ended instance is not in the index; a crash between an end and its index write
@@ -132,15 +135,20 @@ async function entryModeOf(
 
 const RETENTION_METRIC = 'cairn_instances_retired_total';
 
-/** Counts ended instances removed or compacted by retention (registered once per registry). */
-function countRetention(registry: Registry, action: 'remove' | 'compact'): void {
-  const counter =
+/** The retention counter, registered once per registry (the matcher registers it at start). */
+export function instancesRetired(registry: Registry): Counter<'action'> {
+  return (
     (registry.getSingleMetric(RETENTION_METRIC) as Counter<'action'> | undefined) ??
     new Counter({
       name: RETENTION_METRIC,
       help: 'Ended instances past CAIRN_INSTANCE_RETENTION: removed (every_time) or compacted (once)',
       labelNames: ['action'],
       registers: [registry],
-    });
-  counter.inc({ action: action === 'remove' ? 'removed' : 'compacted' });
+    })
+  );
+}
+
+/** Counts ended instances removed or compacted by retention. */
+function countRetention(registry: Registry, action: 'remove' | 'compact'): void {
+  instancesRetired(registry).inc({ action: action === 'remove' ? 'removed' : 'compacted' });
 }

@@ -9,6 +9,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import {
   ArchiveNoticeMessage,
   BUCKETS,
+  defaultDurableName,
   MatchEventMessage,
   misrouted,
   STREAMS,
@@ -19,12 +20,13 @@ import {
   type Outcome,
 } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
-import type { ServiceContext } from '../../libs/telemetry/index.js';
+import { startConsumerGauges, type ServiceContext } from '../../libs/telemetry/index.js';
 import type { ApplyContext } from './apply.js';
 import { archiveHandler } from './archive.js';
 import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
-import { UserRateWindow } from './rate.js';
+import { userLimitRefusals, UserRateWindow } from './rate.js';
+import { instancesRetired } from './retention.js';
 import { timerHandler } from './timer.js';
 
 export const MATCHER_STAGE = 'matcher';
@@ -72,6 +74,9 @@ function decoder(): (msg: JsMsg) => Decoded {
 export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
   const { config, bus, metrics } = ctx;
   const log = ctx.logger.child({ service: MATCHER_STAGE });
+  // Listed on /metrics from the start, before their first count.
+  userLimitRefusals(metrics.registry);
+  instancesRetired(metrics.registry);
   const catalog = new JourneyCatalog(bus, log);
   await catalog.start();
   const applyCtx: ApplyContext = {
@@ -154,6 +159,17 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     },
     () => catalog.stop(),
   );
+  const lag = startConsumerGauges({
+    bus,
+    stream: STREAMS.MATCH,
+    consumers: ownedPartitions(config).map((p) => ({
+      durable: defaultDurableName(MATCHER_STAGE, subjects.matchPartition(p)),
+      partition: String(p),
+    })),
+    metrics,
+    intervalMs: config.metricsIntervalMs,
+    log,
+  });
   log.info({ partitions: ownedPartitions(config).length }, 'matcher ready');
 
   let stopped: Promise<void> | undefined;
@@ -163,6 +179,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     stop(graceMs) {
       stopped ??= (async () => {
         log.info({ graceMs }, 'matcher draining');
+        await lag.stop();
         await runner.stop(graceMs);
         await catalog.stop();
         log.info('matcher stopped');

@@ -3,9 +3,16 @@
 // Lifecycle (STYLE.md rule 9, README.md): starting -> ready -> draining -> stopped.
 import { Agent } from 'undici';
 
-import { BUCKETS, DestinationCache, startRunnerReady, STREAMS, subjects } from '../../libs/bus/index.js';
+import {
+  BUCKETS,
+  defaultDurableName,
+  DestinationCache,
+  startRunnerReady,
+  STREAMS,
+  subjects,
+} from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
-import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
+import { startConsumerGauges, type RunningService, type ServiceContext } from '../../libs/telemetry/index.js';
 import { attemptMetrics } from './attempt-metrics.js';
 import { DELIVER_DLQ_SUBJECT } from './dead-letter.js';
 import { deliverHandler, JobDecoder, systemClock, type SenderClock } from './deliver.js';
@@ -89,6 +96,17 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       await dispatcher.close();
     },
   );
+  const lag = startConsumerGauges({
+    bus,
+    stream: STREAMS.DELIVER,
+    consumers: partitions.map((p) => ({
+      durable: defaultDurableName(SENDER_STAGE, subjects.deliver(p)),
+      partition: String(p),
+    })),
+    metrics,
+    intervalMs: config.metricsIntervalMs,
+    log,
+  });
   log.info({ partitions }, 'sender ready');
 
   let stopped: Promise<void> | undefined;
@@ -97,6 +115,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     stop(graceMs) {
       stopped ??= (async () => {
         log.info({ graceMs }, 'sender draining');
+        await lag.stop();
         await runner.stop(graceMs);
         await destinations.stop();
         // Work still in flight after the grace period is cut off; its message is redelivered.

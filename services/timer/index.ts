@@ -1,6 +1,6 @@
 export { startTimer, TIMER_STAGE } from './service.js';
 export type { TimerContext, TimerOptions, TimerService } from './service.js';
-export { bucketOfSubject, JetStreamTimerStore } from './store.js';
+export { bucketOfSubject, COUNT_CONSUMER_PREFIX, JetStreamTimerStore } from './store.js';
 export type { StoredTimer, TimerFollower, TimerStore } from './store.js';
 export { PartitionTimers, WATERMARK_POLL_MS } from './partition-timers.js';
 export type { PartitionTimersOptions } from './partition-timers.js';

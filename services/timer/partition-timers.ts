@@ -79,6 +79,18 @@ export class PartitionTimers {
     return this.heap.size;
   }
 
+  get partition(): number {
+    return this.o.partition;
+  }
+
+  /** Messages accepted from their buckets that will not fire (any more) and are still stored:
+   * fired, repeats of a token, undecodable. Removed when their bucket is finished. */
+  get settledCount(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.seqs.size - b.pending;
+    return n;
+  }
+
   async start(): Promise<void> {
     const { store, partition } = this.o;
     this.progress = await store.readProgress(partition);

@@ -5,6 +5,7 @@
 import { startServerClock } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { ServiceContext } from '../../libs/telemetry/index.js';
+import { startTimerGauges } from './gauges.js';
 import { PartitionTimers } from './partition-timers.js';
 import { JetStreamTimerStore, type TimerStore } from './store.js';
 import { watchWatermark } from './watermark.js';
@@ -36,7 +37,7 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
   const { config, bus, metrics } = ctx;
   const log = ctx.logger.child({ service: TIMER_STAGE });
   const bucketMs = config.timerBucketMs;
-  const store = opts.store ?? new JetStreamTimerStore(bus, log);
+  const store = opts.store ?? new JetStreamTimerStore(bus, log, metrics);
   const partitions: PartitionTimers[] = [];
   // Due instants are on the NATS server's clock (receive times): compare them with it.
   const clock = await startServerClock({
@@ -79,6 +80,15 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
     await stopAll();
     throw err;
   }
+  const gauges = startTimerGauges({
+    partitions,
+    store,
+    watermark: (p) => watermark.current(p),
+    now: () => clock.now(),
+    metrics,
+    intervalMs: config.metricsIntervalMs,
+    log,
+  });
   ready = true;
   log.info({ partitions: partitions.length, bucketMs }, 'timer ready');
 
@@ -92,7 +102,7 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
         // Firing is a publish: it finishes quickly; nothing is lost if it is cut off (the
         // bucket is not purged, and the timer fires again after restart, deduplicated).
         let t: NodeJS.Timeout | undefined;
-        await Promise.race([stopAll(), new Promise((r) => (t = setTimeout(r, graceMs)))]);
+        await Promise.race([gauges.stop().then(stopAll), new Promise((r) => (t = setTimeout(r, graceMs)))]);
         clearTimeout(t);
         log.info('timer stopped');
       })();

@@ -2,7 +2,10 @@
 // time bucket (`timers.<p>.<bucket>`, bucket = floor(at / width)), plus each partition's progress
 // in KV `cairn_state`. Behind an interface so that nats-server 2.12+ (ADR-51 `@at` schedules) can
 // replace it.
-import { JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+
+import { AckPolicy, DeliverPolicy, JetStreamApiError, type ApiError, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 
 import {
   BUCKETS,
@@ -19,7 +22,7 @@ import {
   type DlqRecord,
   type TimerRecord,
 } from '../../libs/bus/index.js';
-import type { Logger } from '../../libs/telemetry/index.js';
+import type { Logger, Metrics } from '../../libs/telemetry/index.js';
 import { followOrdered } from './follower.js';
 
 /** The DLQ stage of the timer service: undecodable TIMERS messages go to `dlq.timer`. */
@@ -58,7 +61,12 @@ export interface TimerStore {
   remove(seqs: readonly number[]): Promise<void>;
   /** Writes an undecodable timer's DLQ record (once per sequence: the msg id is its sequence). */
   deadLetter(record: DlqRecord): Promise<void>;
+  /** How many messages p has stored, fired or not (for `cairn_timers_pending`); optional. */
+  storedCount?(p: number): Promise<number>;
 }
+
+/** Names of the short-lived consumers that count a partition's stored timers (storedCount). */
+export const COUNT_CONSUMER_PREFIX = 'cairn_timers_count_';
 
 /** Up to this many buckets are looked up one subject at a time. */
 const RANGE_BY_SUBJECT = 64;
@@ -107,6 +115,8 @@ export class JetStreamTimerStore implements TimerStore {
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
+    /** Where progress CAS conflicts are counted. */
+    private readonly metrics?: Pick<Metrics, 'kvCasConflicts'>,
   ) {
     this.recentDeletes = new RecentDeletes(bus.nc, { remove: (seq) => this.deleteOne(seq), log });
   }
@@ -124,8 +134,31 @@ export class JetStreamTimerStore implements TimerStore {
       kv,
       timerProgressKey(p),
       (current) => (current && current.bucket >= bucket ? undefined : { v: 1 as const, bucket }),
-      { codec: timerProgressCodec },
+      {
+        codec: timerProgressCodec,
+        bucket: BUCKETS.state,
+        ...(this.metrics ? { metrics: this.metrics } : {}),
+      },
     );
+  }
+
+  /**
+   * The messages stored on `timers.<p>.*`: the num_pending of a short-lived consumer with that
+   * filter (created and deleted at once; one in-memory, single-replica consumer). The stream's
+   * subject counts would list every bucket of the partition, tens of thousands of subjects.
+   */
+  async storedCount(p: number): Promise<number> {
+    const info = await this.bus.jsm.consumers.add(STREAMS.TIMERS, {
+      name: `${COUNT_CONSUMER_PREFIX}${p}_${randomUUID().slice(0, 8)}`,
+      filter_subject: subjects.timerPartition(p),
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(30_000),
+    });
+    await this.bus.jsm.consumers.delete(STREAMS.TIMERS, info.name).catch(() => undefined);
+    return info.num_pending;
   }
 
   async nonEmptyBuckets(p: number, range?: { from: number; to: number }): Promise<number[]> {

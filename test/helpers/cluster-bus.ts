@@ -2,6 +2,7 @@
 // and the helpers of the node-loss tests: retry through an election, find a consumer's node.
 import { connectBus, provision, type Bus } from '../../libs/bus/index.js';
 import { loadConfig, type Config } from '../../libs/config/index.js';
+import { COUNT_CONSUMER_PREFIX } from '../../services/timer/index.js';
 import { silentLogger } from './bus.js';
 import { withNatsCluster, type NatsClusterHandle } from './nats-cluster.js';
 import type { NatsServerHandle } from './nats-server.js';
@@ -45,6 +46,8 @@ export async function nodeOfConsumer(
   match: { filter?: string; durable?: string },
 ): Promise<{ node: NatsServerHandle; name: string }> {
   for await (const ci of bus.jsm.consumers.list(stream)) {
+    // The timer service's short-lived counting consumers share the follower's filter.
+    if (ci.name.startsWith(COUNT_CONSUMER_PREFIX)) continue;
     if (match.filter !== undefined && ci.config.filter_subject !== match.filter) continue;
     if (match.durable !== undefined && ci.name !== match.durable) continue;
     const i = cluster.names.indexOf(ci.cluster?.leader ?? '');
