@@ -92,16 +92,29 @@ async function serverEvidence(world: World): Promise<ServerEvidence> {
 }
 
 /** Consumers of the work streams with messages pending or unacknowledged. */
-async function stuckConsumers(world: World): Promise<string[]> {
-  const out: string[] = [];
+async function stuckConsumers(world: World): Promise<{ stuck: string[]; phantom: string[] }> {
+  const stuck: string[] = [];
+  const phantom: string[] = [];
   for (const stream of [STREAMS.EVENTS, STREAMS.MATCH, STREAMS.DELIVER]) {
     for await (const c of world.bus.jsm.consumers.list(stream)) {
-      if (c.num_pending + c.num_ack_pending > 0) {
-        out.push(`${stream}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacked`);
+      if (c.num_pending + c.num_ack_pending === 0) continue;
+      const line = `${stream}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacked`;
+      // A work queue keeps a message until it is acked: a consumer that counts messages as
+      // unacknowledged while its subjects hold none has nothing left to deliver (its count is the
+      // server's own inconsistency after a leader change, not work Cairn left undone).
+      const filter = c.config.filter_subject;
+      if (stream !== STREAMS.EVENTS && c.num_pending === 0 && filter !== undefined) {
+        const info = await world.bus.jsm.streams.info(stream, { subjects_filter: filter });
+        const held = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+        if (held === 0) {
+          phantom.push(`${line} (the stream holds nothing on ${filter})`);
+          continue;
+        }
       }
+      stuck.push(line);
     }
   }
-  return out;
+  return { stuck, phantom };
 }
 
 /** Timers still stored in TIMERS whose bucket ended more than `graceMs` ago. */
@@ -287,9 +300,11 @@ export async function judge(t: Tap, world: World, workload: Workload): Promise<v
   );
 
   // 5. Nothing stuck.
-  const stuck = await retry(() => stuckConsumers(world));
+  const consumers = await retry(() => stuckConsumers(world));
   const leftovers = await retry(() => leftoverTimers(world, 1_000, 10_000));
-  t.same(stuck, [], 'every consumer drained', serverTodo);
+  if (consumers.phantom.length > 0)
+    t.comment(`acknowledged work the server still counts: ${consumers.phantom.join('; ')}`);
+  t.same(consumers.stuck, [], 'every consumer drained', serverTodo);
   const dlq = await retry(() => world.bus.jsm.streams.info(STREAMS.DLQ, { subjects_filter: 'dlq.>' }));
   t.same(dlq.state.subjects ?? {}, {}, 'nothing dead-lettered', serverTodo);
   t.same(leftovers.slice(0, 40), [], 'no timer left in TIMERS past its bucket', {
