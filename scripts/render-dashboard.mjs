@@ -134,7 +134,8 @@ function timeseries(p, results, x, y, w, h) {
     defaults.custom?.thresholdsStyle?.mode === 'line'
       ? (defaults.thresholds?.steps ?? []).filter((s) => s.value !== null)
       : [];
-  const legendRows = Math.min(3, Math.ceil(series.length / 3));
+  const legendCols = Math.max(1, Math.floor((w - 20) / 250));
+  const legendRows = Math.min(3, Math.ceil(series.length / legendCols));
   const plot = { x: x + 58, y: y + 32, w: w - 72, h: h - 62 - legendRows * 16 };
   if (series.length === 0) {
     out.push(
@@ -203,16 +204,17 @@ function timeseries(p, results, x, y, w, h) {
       .join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"/>`);
   });
-  const colW = (w - 20) / 3;
-  series.slice(0, 9).forEach((s, i) => {
-    const lx = x + 10 + (i % 3) * colW;
-    const ly = y + h - 8 - (legendRows - 1 - Math.floor(i / 3)) * 16;
+  const colW = (w - 20) / legendCols;
+  const shownSeries = legendCols * 3;
+  series.slice(0, shownSeries).forEach((s, i) => {
+    const lx = x + 10 + (i % legendCols) * colW;
+    const ly = y + h - 8 - (legendRows - 1 - Math.floor(i / legendCols)) * 16;
     const vs = s.points.map(([, v]) => v);
     const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
     const stats = `mean ${formatValue(mean, unit)}, max ${formatValue(Math.max(...vs), unit)}`;
     out.push(`<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${PALETTE[i % PALETTE.length]}"/>`);
     out.push(
-      `<text x="${lx + 14}" y="${ly - 3}" fill="#ccccdc" font-size="10">${esc(s.name.slice(0, 26))} <tspan fill="#8e8e8e">${esc(stats)}</tspan></text>`,
+      `<text x="${lx + 14}" y="${ly - 3}" fill="#ccccdc" font-size="10">${esc(s.name.slice(0, 22))} <tspan fill="#8e8e8e">${esc(stats)}</tspan></text>`,
     );
   });
   if (series.length > 9)

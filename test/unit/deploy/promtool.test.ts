@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
 
-import { loadRules, RULE_TESTS_DIR, RULES_FILE } from '../../helpers/observability.js';
+import { loadRules, ROOT, RULE_TESTS_DIR, RULES_FILE } from '../../helpers/observability.js';
 import { promtool } from '../../helpers/prometheus.js';
 
 interface AlertTest {
@@ -79,4 +79,34 @@ void t.test('the rule tests fail when the alerts never fire, or always fire', as
   t.not(never.code, 0, 'alerts that never fire fail the tests');
   const always = await mutatedRun('vector(1)');
   t.not(always.code, 0, 'alerts that always fire fail the tests');
+});
+
+/** GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
+}
+
+void t.test('every alert has a severity, a summary, a description and a runbook entry', async (t) => {
+  // The runbook lives in deploy/prometheus/RUNBOOK.md until it is part of docs/operations.md.
+  const anchors = new Set<string>();
+  for (const file of ['deploy/prometheus/RUNBOOK.md', 'docs/operations.md']) {
+    const text = await readFile(join(ROOT, file), 'utf8').catch(() => '');
+    for (const m of text.matchAll(/^#{2,4} (.+)$/gm)) anchors.add(anchorOf(m[1]!));
+  }
+  for (const rule of await loadRules()) {
+    if (!rule.alert) continue;
+    t.ok(
+      ['page', 'ticket'].includes(rule.labels?.['severity'] ?? ''),
+      `${rule.alert}: severity page or ticket`,
+    );
+    t.ok(rule.annotations?.['summary'], `${rule.alert}: summary`);
+    t.ok(rule.annotations?.['description'], `${rule.alert}: description`);
+    const anchor = `alert-${rule.alert.toLowerCase()}`;
+    t.equal(rule.annotations?.['runbook_url'], `docs/operations.md#${anchor}`, `${rule.alert}: runbook_url`);
+    t.ok(anchors.has(anchor), `${rule.alert}: a runbook entry "### Alert: ${rule.alert}"`);
+  }
 });
