@@ -69,6 +69,8 @@ void t.test('every recording rule and dashboard query returns data from a real s
     CAIRN_TIMER_BUCKET: '1s',
     CAIRN_SHUTDOWN_GRACE: '2s',
     CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
+    // The polled gauges (consumer lag, DLQ depth, timers pending) at the scrape's pace.
+    CAIRN_METRICS_INTERVAL: '1s',
   });
   const life = await startUp(t, config);
   await waitUntil(() => life.isReady(), 20_000, 'cairn up ready');
