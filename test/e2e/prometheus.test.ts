@@ -191,6 +191,39 @@ void t.test('every recording rule and dashboard query returns data from a real s
     }
   }
 
+  // Every rule evaluates without error against the real series (label matching included).
+  const groups = await prometheus.api<{
+    groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }>;
+  }>('rules');
+  const rules = groups.groups.flatMap((g) => g.rules);
+  t.equal(rules.length, (await loadRules()).length, 'Prometheus loaded every rule');
+  for (const r of rules)
+    t.equal(r.health, 'ok', `rule ${r.name} evaluates${r.lastError ? `: ${r.lastError}` : ''}`);
+
+  // The alerts see the run: legacy-crm's circuit is open (pending: it needs 5 minutes to fire),
+  // dlq.deliver grew; every delivery was fast, so no burn-rate alert.
+  const alerts = async (): Promise<string[]> =>
+    (await prometheus.api<{ result: PromSeries[] }>('query', { query: 'ALERTS' })).result.map((s) =>
+      `${s.metric['alertname']} ${s.metric['alertstate']} ${s.metric['destination'] ?? s.metric['stage'] ?? ''}`.trim(),
+    );
+  const expected = ['CairnDestinationCircuitOpen pending legacy-crm', 'CairnDLQGrowing firing deliver'];
+  await waitUntil(
+    async () => {
+      const now = await alerts();
+      return expected.every((a) => now.includes(a));
+    },
+    15_000,
+    `alerts ${expected.join(', ')}`,
+  ).then(
+    () => t.pass(`alerts: ${expected.join(', ')}`),
+    async (err: Error) => t.fail(`${err.message}; now: ${(await alerts()).join(', ') || 'none'}`),
+  );
+  t.same(
+    (await alerts()).filter((a) => a.startsWith('CairnDeliverySLO')),
+    [],
+    'no burn-rate alert: every delivery took well under 300 s',
+  );
+
   const png = process.env['CAIRN_DASHBOARD_PNG'];
   if (png) {
     const r = spawnSync(
