@@ -3,7 +3,9 @@
 // through real journeys to a real local webhook (one healthy destination, one that answers 503
 // until its circuit opens and its deliveries go to the DLQ). Then every recording rule and every
 // query of deploy/grafana/dashboards/cairn.json must return data: at least one series with a
-// finite value over the run. A query without data names the metrics the scrape lacks.
+// finite value over the run (a query without data names the metrics the scrape lacks); every rule
+// evaluates without error; the circuit and DLQ alerts go pending and firing on what the run did,
+// and no burn-rate alert does.
 //
 // With CAIRN_DASHBOARD_PNG=<file> it also draws the dashboard from this run's data
 // (scripts/render-dashboard.mjs, needs chromium): that is how docs/operations-dashboard.png is made.
