@@ -1,11 +1,11 @@
 // End to end with a real Prometheus (Debian's package): it scrapes a running `cairn up` every
 // second and evaluates deploy/prometheus/cairn-rules.yaml every second, during a short load
 // through real journeys to a real local webhook (one healthy destination, one that answers 503
-// until its circuit opens and its deliveries go to the DLQ). Then every recording rule and every
-// query of deploy/grafana/dashboards/cairn.json must return data: at least one series with a
-// finite value over the run (a query without data names the metrics the scrape lacks); every rule
-// evaluates without error; the circuit and DLQ alerts go pending and firing on what the run did,
-// and no burn-rate alert does.
+// until its circuit opens, one that refuses with 400 so that its deliveries go to the DLQ).
+// Then every recording rule and every query of deploy/grafana/dashboards/cairn.json must return
+// data: at least one series with a finite value over the run (a query without data names the
+// metrics the scrape lacks); every rule evaluates without error; the circuit and DLQ alerts go
+// pending and firing on what the run did, and no burn-rate alert does.
 //
 // With CAIRN_DASHBOARD_PNG=<file> it also draws the dashboard from this run's data
 // (scripts/render-dashboard.mjs, needs chromium): that is how docs/operations-dashboard.png is made.
@@ -53,7 +53,7 @@ name: Forward forms
 trigger: { event: form_submitted }
 entry: { mode: every_time, uniqueBy: properties.form_id }
 steps:
-  - { id: crm, type: send, to: [legacy-crm], event: Form Submitted }
+  - { id: crm, type: send, to: [legacy-crm, archive-api], event: Form Submitted }
 `;
 
 const LOAD_MS = Number(process.env['CAIRN_PROM_LOAD_MS'] ?? 20_000);
@@ -82,9 +82,14 @@ void t.test('every recording rule and dashboard query returns data from a real s
     ruleFiles: [RULES_FILE],
   });
 
-  // One destination answers in 20-150 ms; the other is down (503) until the run ends.
+  // shop-crm answers in 20-150 ms; legacy-crm is down (503: retried, its circuit opens);
+  // archive-api refuses every delivery (400: dead-lettered at once).
   const sink = await startHttpSink((req) =>
-    req.path.startsWith('/down') ? 503 : { status: 200, delayMs: 20 + Math.floor(Math.random() * 130) },
+    req.path.startsWith('/down')
+      ? 503
+      : req.path.startsWith('/reject')
+        ? 400
+        : { status: 200, delayMs: 20 + Math.floor(Math.random() * 130) },
   );
   t.teardown(() => sink.close());
   const admin = await connectBus({ url: nats.url, name: 'test', logger: silentLogger });
@@ -102,6 +107,10 @@ void t.test('every recording rule and dashboard query returns data from a real s
       retryBudget: '3s',
       circuit: { minRequests: 5, failureRate: 0.5, cooldown: '5s' },
     }),
+  );
+  await putDestination(
+    admin,
+    parseDestinationFile({ id: 'archive-api', type: 'webhook', url: `${sink.url}/reject` }),
   );
   await publishJourneys(admin, journey(CART), journey(FORWARD));
 
