@@ -47,6 +47,18 @@ export {
   throwBackoffMs,
 } from './runner.js';
 export type { HandlerContext, MessageKeys, Runner, RunnerMetrics, RunnerOptions } from './runner.js';
+export {
+  leaseCodec,
+  leaseKey,
+  leaseMarginMs,
+  leaseRenewMs,
+  LeaseSchema,
+  newLeaseHolder,
+  PartitionLeases,
+} from './lease.js';
+export type { Lease, LeaseEnd, LeaseMetrics, PartitionLeasesOptions } from './lease.js';
+export { startPartitionRunners } from './partition-runners.js';
+export type { PartitionRunners, PartitionRunnersOptions } from './partition-runners.js';
 export { decodeDlqRecord, DLQ_RECORD_MAX_BYTES, DlqRecordSchema, dlqRecordOf, publishDlq } from './dlq.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';

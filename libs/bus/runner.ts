@@ -71,6 +71,8 @@ export interface RunnerOptions {
   metrics?: RunnerMetrics;
   /** Messages one consumer may have unacknowledged (default 1000). */
   maxAckPending?: number;
+  /** Messages one pull asks for (default max(16, 2 × concurrency)). */
+  maxMessages?: number;
 }
 
 export type MessageKeys = string | readonly string[];
@@ -392,7 +394,7 @@ export function startRunner(opts: RunnerOptions): Runner {
         );
       gates.push(gate);
       const messages = await consumer.consume({
-        max_messages: Math.max(16, opts.concurrency * 2),
+        max_messages: opts.maxMessages ?? Math.max(16, opts.concurrency * 2),
         // A pull whose server died is noticed in seconds (pull.ts) and made again at once:
         // `bind` skips the client's consumer-info check first, which waits for an API timeout
         // while the consumer has no leader (the consumer exists: ensured above).

@@ -26,6 +26,12 @@ export interface Metrics {
   clockOffset: Gauge;
   /** 1 while the measured offset exceeds CAIRN_MAX_CLOCK_SKEW. */
   clockSkewExceeded: Gauge;
+  /** Partitions whose lease this process holds, by stage (libs/bus lease.ts). */
+  partitionsOwned: Gauge<'stage'>;
+  /** Leases taken over from a holder that stopped renewing them. */
+  leaseTakeovers: Counter<'stage'>;
+  /** Leases this process lost while it wanted them (`expired`, `taken`). */
+  leaseLosses: Counter<'stage' | 'reason'>;
 }
 
 export interface MetricsOptions {
@@ -112,6 +118,24 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     clockSkewExceeded: new Gauge({
       name: 'cairn_clock_skew_exceeded',
       help: 'Whether the measured clock offset exceeds CAIRN_MAX_CLOCK_SKEW (1) or not (0)',
+      registers,
+    }),
+    partitionsOwned: new Gauge({
+      name: 'cairn_partitions_owned',
+      help: 'Partitions whose lease this process holds (and consumes), by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    leaseTakeovers: new Counter({
+      name: 'cairn_lease_takeovers_total',
+      help: 'Partition leases taken over from a holder that stopped renewing them, by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    leaseLosses: new Counter({
+      name: 'cairn_lease_losses_total',
+      help: 'Partition leases lost while held (expired: not renewed in time; taken: another holder wrote it), by stage',
+      labelNames: ['stage', 'reason'],
       registers,
     }),
   };

@@ -3,7 +3,7 @@
 // Lifecycle (STYLE.md rule 9, README.md): starting -> ready -> draining -> stopped.
 import { Agent } from 'undici';
 
-import { BUCKETS, DestinationCache, startRunnerReady, STREAMS, subjects } from '../../libs/bus/index.js';
+import { BUCKETS, DestinationCache, startPartitionRunners, STREAMS, subjects } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { RunningService, ServiceContext } from '../../libs/telemetry/index.js';
 import { attemptMetrics } from './attempt-metrics.js';
@@ -68,28 +68,29 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
   );
 
   const partitions = ownedPartitions(config);
-  const runner = await startRunnerReady(
-    {
-      bus,
-      stream: STREAMS.DELIVER,
-      stage: SENDER_STAGE,
-      subjects: partitions.map((p) => subjects.deliver(p)),
-      keyOf: (msg) => decoder.keyOf(msg),
-      handler,
-      maxDeliver: config.maxDeliver,
-      // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
-      ackWaitMs: config.ackWaitMs,
-      concurrency: opts.concurrency ?? 64,
-      dlqSubject: DELIVER_DLQ_SUBJECT,
-      logger: log,
-      metrics,
-    },
-    async () => {
-      await destinations.stop();
-      await dispatcher.close();
-    },
-  );
-  log.info({ partitions }, 'sender ready');
+  // One runner per owned partition, each while this process holds the partition's lease.
+  const runner = await startPartitionRunners({
+    bus,
+    stream: STREAMS.DELIVER,
+    stage: SENDER_STAGE,
+    partitions,
+    subjectOf: (p) => subjects.deliver(p),
+    leaseTtlMs: config.leaseTtlMs,
+    keyOf: (msg) => decoder.keyOf(msg),
+    handler,
+    maxDeliver: config.maxDeliver,
+    // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
+    ackWaitMs: config.ackWaitMs,
+    concurrency: opts.concurrency ?? 64,
+    dlqSubject: DELIVER_DLQ_SUBJECT,
+    logger: log,
+    metrics,
+  }).catch(async (err: unknown) => {
+    await destinations.stop();
+    await dispatcher.close();
+    throw err;
+  });
+  log.info({ partitions, held: runner.held() }, 'sender ready');
 
   let stopped: Promise<void> | undefined;
   return {
