@@ -90,6 +90,10 @@ interface Slot {
   seen: { revision: number; at: number } | undefined;
   /** A KV request of this slot is in flight. */
   busy: boolean;
+  /** The watch saw the lease freed while a request was in flight: look again after it. */
+  recheck: boolean;
+  /** What the last `acquired` of this partition threw. */
+  failure: unknown;
   /** acquired/lost callbacks of this partition, one after the other. */
   chain: Promise<void>;
 }
@@ -127,6 +131,8 @@ export class PartitionLeases {
         expiry: undefined,
         seen: undefined,
         busy: false,
+        recheck: false,
+        failure: undefined,
         chain: Promise.resolve(),
       });
     }
@@ -151,16 +157,16 @@ export class PartitionLeases {
   async start(): Promise<void> {
     this.#store = await this.#o.bus.store(BUCKETS.leases);
     await this.#startWatch();
-    await Promise.all([...this.#slots.values()].map((s) => this.#acquire(s)));
-    const failures: unknown[] = [];
-    await Promise.all(
-      [...this.#slots.values()].map((s) => s.chain.catch((err: unknown) => failures.push(err))),
-    );
-    if (failures.length > 0) {
-      await this.stop();
-      throw failures[0];
-    }
+    // Renewals run from the first lease taken: starting a partition may take a while.
     this.#ticker = setInterval(() => this.#tick(), leaseRenewMs(this.#o.ttlMs));
+    this.#ticker.unref();
+    await Promise.all([...this.#slots.values()].map((s) => this.#acquire(s)));
+    await Promise.all([...this.#slots.values()].map((s) => s.chain));
+    const failed = [...this.#slots.values()].find((s) => s.failure !== undefined);
+    if (failed) {
+      await this.stop();
+      throw failed.failure;
+    }
     this.#log.info({ held: this.held(), holder: this.holder }, 'partition leases started');
   }
 
@@ -171,7 +177,7 @@ export class PartitionLeases {
       // Renewals go on while the partitions drain: the lease must outlive the grace period.
       await Promise.all(
         [...this.#slots.values()].map(async (slot) => {
-          await slot.chain.catch(() => undefined);
+          await slot.chain;
           if (slot.held) await this.#release(slot);
         }),
       );
@@ -198,7 +204,7 @@ export class PartitionLeases {
       for await (const entry of iter) {
         const partition = Number(entry.key.slice(this.#o.stage.length + 1));
         const slot = this.#slots.get(partition);
-        if (!slot || slot.held || slot.busy || this.#stopping) continue;
+        if (!slot || slot.held || this.#stopping) continue;
         let free = entry.operation !== 'PUT';
         if (!free) {
           try {
@@ -207,7 +213,8 @@ export class PartitionLeases {
             free = false;
           }
         }
-        if (free) void this.#acquire(slot);
+        if (free && slot.busy) slot.recheck = true;
+        else if (free) void this.#acquire(slot);
       }
     })();
     done.catch((err: unknown) =>
@@ -263,6 +270,10 @@ export class PartitionLeases {
       if (!isCasConflict(err)) this.#log.warn({ err, partition: slot.partition }, 'lease acquisition failed');
     } finally {
       slot.busy = false;
+      if (slot.recheck) {
+        slot.recheck = false;
+        void this.#acquire(slot);
+      }
     }
   }
 
@@ -281,13 +292,14 @@ export class PartitionLeases {
     this.#o.metrics?.partitionsOwned.inc(labels);
     if (takeover) this.#o.metrics?.leaseTakeovers.inc(labels);
     this.#log.info({ partition: slot.partition }, 'partition lease acquired');
+    slot.failure = undefined;
     slot.chain = slot.chain
-      .catch(() => undefined)
       .then(() => (slot.held ? this.#o.acquired(slot.partition) : undefined))
       .catch(async (err: unknown) => {
+        // Tried again at a later tick (a first start fails the service: start()).
+        slot.failure = err;
         this.#log.error({ err, partition: slot.partition }, 'partition failed to start; releasing its lease');
         if (slot.held) await this.#release(slot, true);
-        throw err;
       });
   }
 
@@ -300,6 +312,7 @@ export class PartitionLeases {
       },
       Math.max(0, slot.validUntil - this.#now()),
     );
+    slot.expiry.unref();
   }
 
   async #renew(slot: Slot): Promise<void> {
@@ -339,10 +352,9 @@ export class PartitionLeases {
     this.#o.metrics?.partitionsOwned.dec(labels);
     this.#o.metrics?.leaseLosses.inc({ ...labels, reason: why });
     this.#log.warn({ partition: slot.partition, why }, 'partition lease lost: no longer consuming it');
-    slot.chain = slot.chain.catch(() => undefined).then(() => this.#o.lost(slot.partition, why));
-    slot.chain.catch((err: unknown) =>
-      this.#log.error({ err, partition: slot.partition }, 'partition stop failed'),
-    );
+    slot.chain = slot.chain
+      .then(() => this.#o.lost(slot.partition, why))
+      .catch((err: unknown) => this.#log.error({ err, partition: slot.partition }, 'partition stop failed'));
   }
 
   /** Drains the partition (unless it failed to start), then writes the lease released. */
