@@ -37,7 +37,7 @@ export { PULL_EXPIRES_MS, PULL_IDLE_HEARTBEAT_MS, PULL_OPTIONS } from './pull.js
 export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';
 export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';
-export { ack, retry, terminal } from './outcome.js';
+export { ack, handBack, retry, terminal } from './outcome.js';
 export type { Outcome } from './outcome.js';
 export {
   defaultDurableName,
@@ -56,6 +56,18 @@ export {
   dlqRecordOf,
   publishDlq,
 } from './dlq.js';
+export {
+  leaseCodec,
+  leaseKey,
+  leaseMarginMs,
+  leaseRenewMs,
+  LeaseSchema,
+  newLeaseHolder,
+  PartitionLeases,
+} from './lease.js';
+export type { Lease, LeaseEnd, LeaseMetrics, PartitionLeasesOptions } from './lease.js';
+export { startPartitionRunners } from './partition-runners.js';
+export type { PartitionRunners, PartitionRunnersOptions } from './partition-runners.js';
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';

@@ -2,7 +2,7 @@
 
 export type Outcome =
   | { kind: 'ack' }
-  | { kind: 'retry'; delayMs: number }
+  | { kind: 'retry'; delayMs: number; notRun?: true }
   | { kind: 'terminal'; reason: string; detail?: string };
 
 export const ack = (): Outcome => ({ kind: 'ack' });
@@ -11,6 +11,14 @@ export const ack = (): Outcome => ({ kind: 'ack' });
 export const retry = (delayMs: number): Outcome => ({
   kind: 'retry',
   delayMs: Math.max(0, Math.round(delayMs)),
+});
+
+/** Redeliver without counting an attempt: the handler did not run (this process may not handle
+ * the message now, e.g. it does not hold the partition's lease). */
+export const handBack = (delayMs: number): Outcome => ({
+  kind: 'retry',
+  delayMs: Math.max(0, Math.round(delayMs)),
+  notRun: true,
 });
 
 /**

@@ -75,6 +75,9 @@ const kvWatch = (bucket: string): string[] => [...kvRead(bucket), ...ordered(`KV
 
 const inbox = (role: string): string[] => [`${inboxPrefixOf(role)}.>`];
 
+/** Partition leases (lease.ts): read, CAS-write and watch the stage's keys of `cairn_leases`. */
+const leasing = (): string[] => [...kvWatch(BUCKETS.leases), `$KV.${BUCKETS.leases}.>`];
+
 function servicePermissions(role: ServiceRole): Permissions {
   const common = provisioning();
   switch (role) {
@@ -108,6 +111,7 @@ function servicePermissions(role: ServiceRole): Permissions {
           ...kvWrite(BUCKETS.userInstances),
           ...kvRead(BUCKETS.profiles),
           ...kvWatch(BUCKETS.journeys),
+          ...leasing(),
         ],
         subscribe: inbox(role),
       };
@@ -125,6 +129,7 @@ function servicePermissions(role: ServiceRole): Permissions {
           // Its progress per partition, and a watch on ingest's watermark.
           ...kvWatch(BUCKETS.state),
           `$KV.${BUCKETS.state}.>`,
+          ...leasing(),
         ],
         subscribe: inbox(role),
       };
@@ -144,6 +149,7 @@ function servicePermissions(role: ServiceRole): Permissions {
           // nats destinations: which stream holds the subject, then the publish.
           '$JS.API.STREAM.NAMES',
           NATS_DESTINATION_SUBJECTS,
+          ...leasing(),
         ],
         subscribe: inbox(role),
       };

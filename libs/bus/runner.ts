@@ -71,6 +71,8 @@ export interface RunnerOptions {
   metrics?: RunnerMetrics;
   /** Messages one consumer may have unacknowledged (default 1000). */
   maxAckPending?: number;
+  /** Messages one pull asks for (default max(16, 2 × concurrency)). */
+  maxMessages?: number;
 }
 
 export type MessageKeys = string | readonly string[];
@@ -195,6 +197,12 @@ export function startRunner(opts: RunnerOptions): Runner {
       msg.ack();
       count('ack');
       settled(msg.seq);
+    } else if (outcome.kind === 'retry' && outcome.notRun) {
+      // Handed back unrun: not an attempt, so it does not eat into the delivery budget.
+      if (last === undefined) attempts.delete(msg.seq);
+      else attempts.set(msg.seq, last);
+      msg.nak(outcome.delayMs);
+      count('handed_back');
     } else if (outcome.kind === 'retry') {
       if (deliveryCount >= opts.maxDeliver) {
         count('max_deliver');
@@ -392,7 +400,7 @@ export function startRunner(opts: RunnerOptions): Runner {
         );
       gates.push(gate);
       const messages = await consumer.consume({
-        max_messages: Math.max(16, opts.concurrency * 2),
+        max_messages: opts.maxMessages ?? Math.max(16, opts.concurrency * 2),
         // A pull whose server died is noticed in seconds (pull.ts) and made again at once:
         // `bind` skips the client's consumer-info check first, which waits for an API timeout
         // while the consumer has no leader (the consumer exists: ensured above).

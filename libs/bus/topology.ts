@@ -33,6 +33,8 @@ export const BUCKETS = {
   userInstances: 'user_instances',
   /** messageId -> EVENTS sequence, for the ingest dedupe window (when it is not 0). */
   ingestDedupe: 'ingest_dedupe',
+  /** Partition leases of the matcher, timer and sender (`<stage>.<p>`): who may consume what. */
+  leases: 'cairn_leases',
 } as const;
 
 const DAY_MS = 86_400_000;
@@ -100,6 +102,7 @@ export function desiredBuckets(c: TopologyConfig): DesiredBucket[] {
     b(BUCKETS.sent, 1, c.idempotencyWindowMs),
     b(BUCKETS.state, 1),
     b(BUCKETS.userInstances, 1),
+    b(BUCKETS.leases, 1),
     ...((c.ingestDedupeWindowMs ?? 0) > 0 ? [b(BUCKETS.ingestDedupe, 1, c.ingestDedupeWindowMs)] : []),
   ];
 }

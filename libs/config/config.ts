@@ -42,6 +42,8 @@ export interface Config {
   /** This replica's ordinal i of `instances` (partition ownership). */
   ordinal: number;
   instances: number;
+  /** How long a partition lease lasts without renewal (libs/bus lease.ts). */
+  leaseTtlMs: number;
   timerBucketMs: number;
   shutdownGraceMs: number;
   maxDeliver: number;
@@ -290,6 +292,14 @@ export const SETTINGS: readonly Setting[] = [
     schema: int(0, 1023),
   },
   {
+    variable: 'CAIRN_LEASE_TTL',
+    default: '10s',
+    description:
+      'Lifetime of a partition lease (KV `cairn_leases`) of the matcher, timer and sender: a replica consumes a partition only while it holds its lease, renews it every quarter of this, and stops consuming it when a renewal has not succeeded for 4/5 of it. After a replica dies without releasing, another takes its partitions between 0.95 and 1.7 times it later (docs/architecture.md, Partition leases).',
+    hint: 'use a duration from 1s to 10m, e.g. 10s',
+    schema: duration(1_000, 600_000),
+  },
+  {
     variable: 'CAIRN_TIMER_BUCKET',
     default: '5s',
     description: 'Width of a timer bucket (`timers.<p>.<bucket>`).',
@@ -451,6 +461,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     replicas: v('CAIRN_REPLICAS'),
     ordinal: ordinal ?? 0,
     instances,
+    leaseTtlMs: v('CAIRN_LEASE_TTL'),
     timerBucketMs: v('CAIRN_TIMER_BUCKET'),
     shutdownGraceMs: v('CAIRN_SHUTDOWN_GRACE'),
     maxDeliver: v('CAIRN_MAX_DELIVER'),

@@ -44,6 +44,12 @@ export interface Metrics {
   watermarkAge: Gauge<'partition'>;
   /** 1, labelled with the running build. */
   buildInfo: Gauge<'version' | 'node_version' | 'commit'>;
+  /** Partitions whose lease this process holds, by stage (libs/bus lease.ts). */
+  partitionsOwned: Gauge<'stage'>;
+  /** Leases taken over from a holder that stopped renewing them. */
+  leaseTakeovers: Counter<'stage'>;
+  /** Leases this process lost while it wanted them (`expired`, `taken`). */
+  leaseLosses: Counter<'stage' | 'reason'>;
 }
 
 export interface MetricsOptions {
@@ -187,6 +193,24 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       registers,
     }),
     buildInfo: buildInfoGauge(registers),
+    partitionsOwned: new Gauge({
+      name: 'cairn_partitions_owned',
+      help: 'Partitions whose lease this process holds (and consumes), by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    leaseTakeovers: new Counter({
+      name: 'cairn_lease_takeovers_total',
+      help: 'Partition leases taken over from a holder that stopped renewing them, by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    leaseLosses: new Counter({
+      name: 'cairn_lease_losses_total',
+      help: 'Partition leases lost while held (expired: not renewed in time; taken: another holder wrote it), by stage',
+      labelNames: ['stage', 'reason'],
+      registers,
+    }),
   };
 }
 

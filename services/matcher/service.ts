@@ -13,7 +13,7 @@ import {
   MatchEventMessage,
   misrouted,
   STREAMS,
-  startRunnerReady,
+  startPartitionRunners,
   subjects,
   terminal,
   TimerMessage,
@@ -134,31 +134,36 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     }
   };
 
-  const runner = await startRunnerReady(
-    {
-      bus,
-      stream: STREAMS.MATCH,
-      stage: MATCHER_STAGE,
-      subjects: ownedPartitions(config).map((p) => subjects.matchPartition(p)),
-      keyOf: (msg) => {
-        const d = decode(msg);
-        // Undecodable: a key of its own, and the handler moves it to the DLQ as bad_message.
-        return d.kind === 'bad'
-          ? `bad:${msg.seq}`
-          : d.value.kind === 'event'
-            ? d.value.event.userKey
-            : d.value.userKey;
-      },
-      handler,
-      maxDeliver: config.maxDeliver,
-      ackWaitMs: config.ackWaitMs,
-      concurrency: MATCHER_CONCURRENCY,
-      dlqSubject: subjects.dlq(MATCHER_STAGE),
-      logger: log,
-      metrics,
+  // One runner per owned partition, each while this process holds the partition's lease: two
+  // replicas with one ordinal (a rolling update) never consume one partition at once.
+  const partitions = ownedPartitions(config);
+  const runner = await startPartitionRunners({
+    bus,
+    stream: STREAMS.MATCH,
+    stage: MATCHER_STAGE,
+    partitions,
+    subjectOf: (p) => subjects.matchPartition(p),
+    leaseTtlMs: config.leaseTtlMs,
+    keyOf: (msg) => {
+      const d = decode(msg);
+      // Undecodable: a key of its own, and the handler moves it to the DLQ as bad_message.
+      return d.kind === 'bad'
+        ? `bad:${msg.seq}`
+        : d.value.kind === 'event'
+          ? d.value.event.userKey
+          : d.value.userKey;
     },
-    () => catalog.stop(),
-  );
+    handler,
+    maxDeliver: config.maxDeliver,
+    ackWaitMs: config.ackWaitMs,
+    concurrency: MATCHER_CONCURRENCY,
+    dlqSubject: subjects.dlq(MATCHER_STAGE),
+    logger: log,
+    metrics,
+  }).catch(async (err: unknown) => {
+    await catalog.stop();
+    throw err;
+  });
   const lag = startConsumerGauges({
     bus,
     stream: STREAMS.MATCH,
@@ -170,7 +175,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     intervalMs: config.metricsIntervalMs,
     log,
   });
-  log.info({ partitions: ownedPartitions(config).length }, 'matcher ready');
+  log.info({ partitions: partitions.length, held: runner.held().length }, 'matcher ready');
 
   let stopped: Promise<void> | undefined;
   return {

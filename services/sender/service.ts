@@ -7,7 +7,7 @@ import {
   BUCKETS,
   defaultDurableName,
   DestinationCache,
-  startRunnerReady,
+  startPartitionRunners,
   STREAMS,
   subjects,
 } from '../../libs/bus/index.js';
@@ -75,27 +75,28 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
   );
 
   const partitions = ownedPartitions(config);
-  const runner = await startRunnerReady(
-    {
-      bus,
-      stream: STREAMS.DELIVER,
-      stage: SENDER_STAGE,
-      subjects: partitions.map((p) => subjects.deliver(p)),
-      keyOf: (msg) => decoder.keyOf(msg),
-      handler,
-      maxDeliver: config.maxDeliver,
-      // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
-      ackWaitMs: config.ackWaitMs,
-      concurrency: opts.concurrency ?? 64,
-      dlqSubject: DELIVER_DLQ_SUBJECT,
-      logger: log,
-      metrics,
-    },
-    async () => {
-      await destinations.stop();
-      await dispatcher.close();
-    },
-  );
+  // One runner per owned partition, each while this process holds the partition's lease.
+  const runner = await startPartitionRunners({
+    bus,
+    stream: STREAMS.DELIVER,
+    stage: SENDER_STAGE,
+    partitions,
+    subjectOf: (p) => subjects.deliver(p),
+    leaseTtlMs: config.leaseTtlMs,
+    keyOf: (msg) => decoder.keyOf(msg),
+    handler,
+    maxDeliver: config.maxDeliver,
+    // The runner keeps in-flight messages alive; this only bounds a crashed replica's hold.
+    ackWaitMs: config.ackWaitMs,
+    concurrency: opts.concurrency ?? 64,
+    dlqSubject: DELIVER_DLQ_SUBJECT,
+    logger: log,
+    metrics,
+  }).catch(async (err: unknown) => {
+    await destinations.stop();
+    await dispatcher.close();
+    throw err;
+  });
   const lag = startConsumerGauges({
     bus,
     stream: STREAMS.DELIVER,
@@ -107,7 +108,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     intervalMs: config.metricsIntervalMs,
     log,
   });
-  log.info({ partitions }, 'sender ready');
+  log.info({ partitions, held: runner.held() }, 'sender ready');
 
   let stopped: Promise<void> | undefined;
   return {

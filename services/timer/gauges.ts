@@ -5,7 +5,8 @@ import type { PartitionTimers } from './partition-timers.js';
 import type { TimerStore } from './store.js';
 
 export interface TimerGaugesOptions {
-  partitions: readonly PartitionTimers[];
+  /** The partitions running here now (those whose lease this process holds). */
+  partitions: () => Iterable<PartitionTimers>;
   store: TimerStore;
   /** Partition p's watermark (epoch ms; -Infinity before ingest wrote one). */
   watermark: (partition: number) => number;
@@ -24,15 +25,15 @@ export interface TimerGaugesOptions {
  * ingest has written one.
  */
 export function startTimerGauges(o: TimerGaugesOptions): Poller {
-  const handles = o.partitions.map((pt) => ({
-    pt,
-    pending: o.metrics.timersPending.labels(String(pt.partition)),
-    age: o.metrics.watermarkAge.labels(String(pt.partition)),
-  }));
   return startPoller(
     'timers pending',
     o.intervalMs,
     async () => {
+      const handles = [...o.partitions()].map((pt) => ({
+        pt,
+        pending: o.metrics.timersPending.labels(String(pt.partition)),
+        age: o.metrics.watermarkAge.labels(String(pt.partition)),
+      }));
       for (const h of handles) {
         const watermark = o.watermark(h.pt.partition);
         if (Number.isFinite(watermark)) h.age.set((o.now() - watermark) / 1_000);

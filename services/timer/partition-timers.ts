@@ -53,6 +53,9 @@ export interface PartitionTimersOptions {
   watermark: () => number;
   /** The NATS server's clock, which due instants are on. */
   now: () => number;
+  /** Whether this process still holds the partition's lease: nothing is fired, removed or
+   * recorded without it (default: always). */
+  holds?: () => boolean;
   metrics: Pick<Metrics, 'timerLateness' | 'timersFired'>;
   log: Logger;
 }
@@ -114,7 +117,7 @@ export class PartitionTimers {
 
   /** Something changed (watermark, a new timer): look at the heap again. */
   kick(): void {
-    if (this.stopped || this.firing) return;
+    if (this.stopped || this.firing || (this.o.holds && !this.o.holds())) return;
     clearTimeout(this.wake);
     this.wake = undefined;
     const top = this.heap.peek();
@@ -157,6 +160,7 @@ export class PartitionTimers {
   private async fireDue(): Promise<void> {
     const { bus, partition, metrics } = this.o;
     const batch: HeapEntry[] = [];
+    if (this.o.holds && !this.o.holds()) return;
     const now = this.o.now();
     const watermark = this.o.watermark();
     for (let top = this.heap.peek(); top && batch.length < FIRE_BATCH; top = this.heap.peek()) {
@@ -254,6 +258,7 @@ export class PartitionTimers {
     if (!Number.isFinite(upTo)) return;
     const done = [...this.buckets.entries()].filter(([bucket]) => bucket <= upTo);
     for (const [, b] of done) {
+      if (this.o.holds && !this.o.holds()) return;
       const seqs = [...b.seqs];
       const dead = b.dead;
       // An undecodable timer leaves a DLQ record before it goes (a failure retries next round).
@@ -282,7 +287,7 @@ export class PartitionTimers {
       // A late timer may have arrived meanwhile: keep its state.
       if (b.pending === 0 && b.seqs.size === 0 && b.dead.length === 0) this.buckets.delete(bucket);
     }
-    if (this.progress === undefined || upTo > this.progress) {
+    if ((this.progress === undefined || upTo > this.progress) && (this.o.holds?.() ?? true)) {
       await store.writeProgress(partition, upTo);
       this.progress = upTo;
       this.log.debug({ progress: upTo, removed: done.length }, 'timer progress');

@@ -2,7 +2,7 @@
 // each timer to `match.<p>.timer` (Nats-Msg-Id `timer:<token>`) never before its instant and
 // only once ingest's watermark has passed it.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
-import { startServerClock } from '../../libs/bus/index.js';
+import { PartitionLeases, startServerClock } from '../../libs/bus/index.js';
 import { ownedPartitions } from '../../libs/config/index.js';
 import type { ServiceContext } from '../../libs/telemetry/index.js';
 import { startTimerGauges } from './gauges.js';
@@ -38,7 +38,8 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
   const log = ctx.logger.child({ service: TIMER_STAGE });
   const bucketMs = config.timerBucketMs;
   const store = opts.store ?? new JetStreamTimerStore(bus, log, metrics);
-  const partitions: PartitionTimers[] = [];
+  /** The partitions running here: those whose lease this process holds. */
+  const partitions = new Map<number, PartitionTimers>();
   // Due instants are on the NATS server's clock (receive times): compare them with it.
   const clock = await startServerClock({
     bus,
@@ -48,19 +49,21 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
     metrics,
   });
   const watermark = await watchWatermark(bus, log, () => {
-    for (const p of partitions) p.kick();
+    for (const p of partitions.values()) p.kick();
   });
   let ready = false;
   let stopped: Promise<void> | undefined;
 
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(partitions.map((p) => p.stop()));
-    await watermark.stop();
-    clock.stop();
-  };
-
-  try {
-    for (const partition of ownedPartitions(config)) {
+  // A partition's timers run while this process holds its lease: two replicas with one ordinal
+  // (a rolling update) never fire and remove one partition's timers at once.
+  const leases: PartitionLeases = new PartitionLeases({
+    bus,
+    stage: TIMER_STAGE,
+    partitions: ownedPartitions(config),
+    ttlMs: config.leaseTtlMs,
+    log,
+    metrics,
+    acquired: async (partition) => {
       const p = new PartitionTimers({
         partition,
         bucketMs,
@@ -70,18 +73,42 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
         bus,
         watermark: () => watermark.current(partition),
         now: () => clock.now(),
+        holds: () => leases.holds(partition),
         metrics,
         log,
       });
-      partitions.push(p);
-      await p.start();
-    }
+      partitions.set(partition, p);
+      try {
+        await p.start();
+      } catch (err) {
+        partitions.delete(partition);
+        await p.stop();
+        throw err;
+      }
+    },
+    lost: async (partition) => {
+      const p = partitions.get(partition);
+      partitions.delete(partition);
+      // Firing is a publish: it finishes quickly (and is deduplicated if it ran twice).
+      await p?.stop();
+    },
+  });
+
+  const stopAll = async (): Promise<void> => {
+    await leases.stop();
+    await Promise.all([...partitions.values()].map((p) => p.stop()));
+    await watermark.stop();
+    clock.stop();
+  };
+
+  try {
+    await leases.start();
   } catch (err) {
     await stopAll();
     throw err;
   }
   const gauges = startTimerGauges({
-    partitions,
+    partitions: () => partitions.values(),
     store,
     watermark: (p) => watermark.current(p),
     now: () => clock.now(),
@@ -90,11 +117,11 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
     log,
   });
   ready = true;
-  log.info({ partitions: partitions.length, bucketMs }, 'timer ready');
+  log.info({ partitions: ownedPartitions(config).length, held: leases.held(), bucketMs }, 'timer ready');
 
   return {
     isReady: () => ready,
-    pendingCount: () => partitions.reduce((n, p) => n + p.pendingCount, 0),
+    pendingCount: () => [...partitions.values()].reduce((n, p) => n + p.pendingCount, 0),
     stop(graceMs) {
       stopped ??= (async () => {
         ready = false;

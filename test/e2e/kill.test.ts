@@ -64,6 +64,8 @@ void t.test('SIGKILL of sender, matcher and timer mid-journey loses and repeats 
     CAIRN_PARTITIONS: '4',
     CAIRN_TIMER_BUCKET: '1s',
     CAIRN_ACK_WAIT: '2s',
+    // A restarted service takes over its killed predecessor's partition leases once they ran out.
+    CAIRN_LEASE_TTL: '3s',
     CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
     CAIRN_METRICS_PORT: '0',
     CAIRN_HTTP_PORT: '0',

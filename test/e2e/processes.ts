@@ -18,6 +18,10 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
   /** Everything it wrote to stderr and the tail of stdout, for failure messages. */
   output(): string;
+  /** SIGSTOP / SIGCONT: frozen with its connection open, then woken. */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void;
+  /** The port of its /metrics (known once it is ready). */
+  metricsPort(): number;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -35,6 +39,7 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Se
   });
   let stdout = '';
   let stderr = '';
+  let metricsPort = 0;
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -44,6 +49,7 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Se
     child.stdout.on('data', (c: Buffer) => {
       stdout = (stdout + c.toString()).slice(-20_000);
       if (/"state":"ready"/.test(stdout)) {
+        metricsPort = Number(/"state":"ready","metricsPort":(\d+)/.exec(stdout)?.[1] ?? 0);
         clearTimeout(timer);
         resolve();
       }
@@ -66,5 +72,9 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Se
       return exited(child);
     },
     output: () => `${stderr}${stdout.slice(-4_000)}`,
+    signal(sig) {
+      child.kill(sig);
+    },
+    metricsPort: () => metricsPort,
   };
 }

@@ -186,6 +186,8 @@ export async function startWorld(t: Teardownable, opts: WorldOptions): Promise<W
     CAIRN_REPLICAS: replicas,
     CAIRN_TIMER_BUCKET: '1s',
     CAIRN_ACK_WAIT: '2s',
+    // A service restarted after a kill takes its partitions' leases over once they ran out.
+    CAIRN_LEASE_TTL: '3s',
     CAIRN_SHUTDOWN_GRACE: '1s',
     CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
     CAIRN_METRICS_PORT: '0',

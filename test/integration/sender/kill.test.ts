@@ -69,6 +69,8 @@ void t.test('no delivery id accepted twice across SIGKILLs of the sender', async
     CAIRN_PARTITIONS: '2',
     CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
     CAIRN_ACK_WAIT: '2s',
+    // A restarted sender takes over its killed predecessor's partition leases once they ran out.
+    CAIRN_LEASE_TTL: '3s',
     CAIRN_METRICS_PORT: '0',
     CAIRN_LOG_LEVEL: 'error',
   };

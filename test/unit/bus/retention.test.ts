@@ -28,6 +28,7 @@ const BOUNDED_OTHERWISE: Record<string, string> = {
   [`KV_${BUCKETS.userInstances}`]: 'one entry per user',
   [`KV_${BUCKETS.destinations}`]: 'one entry per destination',
   [`KV_${BUCKETS.state}`]: 'a fixed few entries',
+  [`KV_${BUCKETS.leases}`]: 'one entry per stage and partition',
 };
 
 void t.test('every stream and bucket is bounded', (t) => {
