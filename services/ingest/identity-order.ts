@@ -5,7 +5,10 @@
 // `profiles` (alias records), and from the aliases that arrived before it and are not applied
 // yet. An alias holds the keys of both users it links: the events of either before it finish
 // first, the events of either after it wait for it.
-import { encodeKey, MAX_ALIAS_HOPS, profileCodec, type KvStore } from '../../libs/bus/index.js';
+// The answer depends only on the stream before the event, never on how far other ingest shards
+// have got: an alias record lists its links with the sequence of the alias that made each, and a
+// link at or after the event's own sequence does not count for it (profiles.ts aliasAt).
+import { aliasAt, encodeKey, MAX_ALIAS_HOPS, profileCodec, type KvStore } from '../../libs/bus/index.js';
 
 interface PendingAlias {
   seq: number;
@@ -73,7 +76,9 @@ export class IdentityOrder {
     else this.pending.delete(from);
   }
 
-  private async canonicalAt(seq: number, userKey: string): Promise<string> {
+  /** The canonical user of `userKey` for the message at `seq`: from the aliases before it that
+   * are still pending here, then from the alias records' links before `seq`. */
+  async canonicalAt(seq: number, userKey: string): Promise<string> {
     let key = userKey;
     for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
       // An earlier alias not applied yet decides over the stored record it will replace.
@@ -90,7 +95,7 @@ export class IdentityOrder {
       let aliasOf: string | undefined;
       if (entry?.operation === 'PUT') {
         try {
-          aliasOf = profileCodec.decode(entry.value).aliasOf;
+          aliasOf = aliasAt(profileCodec.decode(entry.value), seq);
         } catch {
           // Unreadable: not an alias record. The handler meets it and retries or dead-letters.
         }

@@ -46,9 +46,14 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
     log,
     metrics,
   });
-  const watermark = await watchWatermark(bus, log, () => {
-    for (const p of partitions) p.kick();
-  });
+  const watermark = await watchWatermark(
+    bus,
+    log,
+    () => {
+      for (const p of partitions) p.kick();
+    },
+    config.ingestShards,
+  );
   let ready = false;
   let stopped: Promise<void> | undefined;
 
