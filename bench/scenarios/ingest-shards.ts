@@ -3,7 +3,8 @@
 // alternating) route it to MATCH (no matcher runs: the routed events stay there). Reports the
 // drain rate and the CPU per event of the ingest processes and of nats-server, for each S: every
 // shard reads (parses, resolves) every event and routes only its partitions' share, so the
-// processes' CPU per event grows with S while the routing work per process shrinks.
+// processes' CPU per event grows with S while the routing work per process shrinks. The drain time
+// includes the workers' start; their CPU is counted from ready on.
 import { STREAMS } from '../../libs/bus/index.js';
 import { startRig } from '../cairn.js';
 import { startWorker, type Worker } from '../child.js';
@@ -44,13 +45,15 @@ async function drain(o: BenchOptions, shards: number, events: number): Promise<R
     await Promise.all(pending);
     const serverBefore = processCpuMs(rig.server.pid());
     const t0 = Date.now();
+    // A worker's CPU from ready on: its start (loading modules, provisioning) is not per event.
+    let workerCpuMs = 0;
     for (let s = 0; s < shards; s++) {
-      workers.push(
-        await startWorker({
-          env: { ...rig.env, BENCH_SERVICES: 'ingest', CAIRN_INGEST_SHARD: String(s) },
-          cpuProfDir: o.cpuProfDir,
-        }),
-      );
+      const w = await startWorker({
+        env: { ...rig.env, BENCH_SERVICES: 'ingest', CAIRN_INGEST_SHARD: String(s) },
+        cpuProfDir: o.cpuProfDir,
+      });
+      workers.push(w);
+      workerCpuMs -= (await w.stats()).cpuMs;
     }
     const routed = async (): Promise<boolean> =>
       (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages >= events;
@@ -58,7 +61,6 @@ async function drain(o: BenchOptions, shards: number, events: number): Promise<R
       throw new Error(`ingest-shards: S=${shards} did not route ${events}`);
     const elapsedMs = Date.now() - t0;
     const serverCpuMs = processCpuMs(rig.server.pid()) - serverBefore;
-    let workerCpuMs = 0;
     for (const w of workers) workerCpuMs += (await w.stats()).cpuMs;
     const run = {
       shards,
