@@ -111,8 +111,6 @@ export interface EventHandlerDeps {
   canonicalAt?: (seq: number, userKey: string) => Promise<string>;
   /** This process's ingest shard (default: the only one). */
   shard?: IngestShard;
-  /** The event was published to its partition (its watermark need not wait for the ack). */
-  onRouted?: (seq: number) => void;
   /** True once the service is stopping: a wait for another shard gives up. */
   stopping?: () => boolean;
 }
@@ -191,7 +189,6 @@ export function eventHandler(deps: EventHandlerDeps) {
         MatchEventMessage.encode({ v: 1, kind: 'event', event }),
         event.messageId,
       );
-      deps.onRouted?.(msg.seq);
       metrics.eventsIngested.inc({ type: event.type });
       ctx.debug(
         { messageId: event.messageId, type: event.type, partition: p, duplicate: routed.duplicate },

@@ -98,7 +98,6 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     canonicalOf: (seq) => identity.canonicalOf(seq),
     canonicalAt: (seq, userKey) => identity.canonicalAt(seq, userKey),
     shard,
-    onRouted: (seq) => tracker.end(seq),
     stopping: () => draining,
     ...(dedupe ? { dedupe } : {}),
   });
