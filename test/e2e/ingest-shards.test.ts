@@ -219,6 +219,9 @@ void t.test('two shards: per-user order across an alias, one shard frozen, one r
   const expected = predicted([cart, views], all);
   t.equal(expected.length, USERS * 3, 'two views and a thanks or a nudge per user');
 
+  // A body that is no event: dead-lettered once (by shard 0), acked by shard 1.
+  await bus.js.publish('events.track', 'not json');
+
   // 1. Shard 1 frozen: shard 0 routes its part and writes the alias links of its anonymous ids,
   //    so that shard 1 later reads, for the views before them, records already written (longer
   //    than the duplicate window: a view shard 1 resolved to the user would reach the matcher).
@@ -247,6 +250,7 @@ void t.test('two shards: per-user order across an alias, one shard frozen, one r
     expected,
     'exactly the predicted deliveries: views as the anonymous id, thanks or nudge as the user',
   );
+  t.equal((await bus.jsm.streams.info(STREAMS.DLQ)).state.messages, 1, 'one DLQ record for the refused body');
   const thanks = sink.requests.filter((r) => (r.body as { event?: string }).event === 'Thanks');
   t.equal(new Set(thanks.map(deliveryIdOf)).size, purchases.length, 'every purchase as the anonymous id won');
 });
