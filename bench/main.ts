@@ -13,6 +13,7 @@ import type { BenchOptions, Scenario, ScenarioResult } from './scenario.js';
 import { abandonment } from './scenarios/abandonment.js';
 import { baseline, forwarding } from './scenarios/forwarding.js';
 import { ingestHttp } from './scenarios/ingest-http.js';
+import { ingestShards } from './scenarios/ingest-shards.js';
 import { stateAtScale } from './scenarios/state.js';
 import { timersAtScale } from './scenarios/timers.js';
 
@@ -23,6 +24,7 @@ export const SCENARIOS: ReadonlyArray<[string, Scenario]> = [
   ['timers', timersAtScale],
   ['state', stateAtScale],
   ['ingest-http', ingestHttp],
+  ['ingest-shards', ingestShards],
 ];
 
 export function formatLine(r: ScenarioResult, m: Machine): string {

@@ -71,7 +71,14 @@ export type { PartitionRunners, PartitionRunnersOptions } from './partition-runn
 export type { DlqRecord } from './dlq.js';
 export { KeyScheduler } from './key-scheduler.js';
 export { RecoveryGate, type Sequenced } from './recovery-gate.js';
-export { MAX_ALIAS_HOPS, profileCodec, readCanonicalProfile, StoredProfileSchema } from './profiles.js';
+export {
+  aliasAt,
+  MAX_ALIAS_HOPS,
+  MAX_ALIAS_LINKS,
+  profileCodec,
+  readCanonicalProfile,
+  StoredProfileSchema,
+} from './profiles.js';
 export type { CanonicalProfile, StoredProfile } from './profiles.js';
 export {
   ArchiveNoticeMessage,
@@ -127,6 +134,7 @@ export {
   timerProgressKey,
   TimerProgressSchema,
   WATERMARK_KEY,
+  watermarkKey,
   watermarkCodec,
   watermarkOf,
   WatermarkSchema,

@@ -44,6 +44,11 @@ export interface Config {
   instances: number;
   /** How long a partition lease lasts without renewal (libs/bus lease.ts). */
   leaseTtlMs: number;
+  /** Number S of ingest shards: shard s handles the events of partitions p with p mod S == s. */
+  ingestShards: number;
+  /** This ingest process's shard s of `ingestShards`; undefined when CAIRN_INGEST_SHARD is unset
+   * and HOSTNAME gives no ordinal below `ingestShards` (ingest refuses to start then). */
+  ingestShard?: number;
   timerBucketMs: number;
   shutdownGraceMs: number;
   maxDeliver: number;
@@ -300,6 +305,22 @@ export const SETTINGS: readonly Setting[] = [
     schema: duration(1_000, 600_000),
   },
   {
+    variable: 'CAIRN_INGEST_SHARDS',
+    default: '1',
+    description:
+      "Number S of ingest shards. Each shard reads every event of EVENTS (its own durable consumer) and routes those of partitions p with p mod S == s; set the same value on every service (the timer reads each shard's watermark).",
+    hint: 'use a whole number from 1 to CAIRN_PARTITIONS',
+    schema: int(1, 1024),
+  },
+  {
+    variable: 'CAIRN_INGEST_SHARD',
+    default: undefined,
+    description:
+      "This ingest process's shard s (0-based), below CAIRN_INGEST_SHARDS. Derived from a StatefulSet HOSTNAME like `cairn-ingest-1` when unset; ingest refuses to start with more than one shard and neither.",
+    hint: 'set a whole number below CAIRN_INGEST_SHARDS, or run in a StatefulSet',
+    schema: int(0, 1023),
+  },
+  {
     variable: 'CAIRN_TIMER_BUCKET',
     default: '5s',
     description: 'Width of a timer bucket (`timers.<p>.<bucket>`).',
@@ -432,6 +453,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       hint: 'use an ordinal from 0 to CAIRN_INSTANCES-1',
     });
   }
+  // The shard is checked here when set; derived from HOSTNAME it is checked by ingest at start
+  // (the other services share this environment, and their own HOSTNAME says nothing of it).
+  const ingestShards = (values['CAIRN_INGEST_SHARDS'] as number | undefined) ?? 1;
+  let ingestShard = values['CAIRN_INGEST_SHARD'] as number | undefined;
+  if (ingestShard !== undefined && ingestShard >= ingestShards) {
+    issues.push({
+      variable: 'CAIRN_INGEST_SHARD',
+      message: `${ingestShard} is not below CAIRN_INGEST_SHARDS=${ingestShards}`,
+      hint: 'use a shard from 0 to CAIRN_INGEST_SHARDS-1',
+    });
+  }
+  if (ingestShard === undefined && env['CAIRN_INGEST_SHARD'] === undefined) {
+    const match = HOSTNAME_ORDINAL.exec(env['HOSTNAME'] ?? '');
+    if (ingestShards === 1) ingestShard = 0;
+    else if (match && Number(match[1]) < ingestShards) ingestShard = Number(match[1]);
+  }
+  const partitionCount = values['CAIRN_PARTITIONS'] as number | undefined;
+  if (partitionCount !== undefined && ingestShards > partitionCount) {
+    issues.push({
+      variable: 'CAIRN_INGEST_SHARDS',
+      message: `${ingestShards} is above CAIRN_PARTITIONS=${partitionCount}: a shard would own no partition`,
+      hint: 'use at most as many ingest shards as partitions',
+    });
+  }
   const headersTimeout = values['CAIRN_HTTP_HEADERS_TIMEOUT'] as number | undefined;
   const requestTimeout = values['CAIRN_HTTP_REQUEST_TIMEOUT'] as number | undefined;
   if (headersTimeout !== undefined && requestTimeout !== undefined && headersTimeout > requestTimeout) {
@@ -462,6 +507,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ordinal: ordinal ?? 0,
     instances,
     leaseTtlMs: v('CAIRN_LEASE_TTL'),
+    ingestShards,
     timerBucketMs: v('CAIRN_TIMER_BUCKET'),
     shutdownGraceMs: v('CAIRN_SHUTDOWN_GRACE'),
     maxDeliver: v('CAIRN_MAX_DELIVER'),
@@ -478,6 +524,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   if (values['NATS_CREDS'] !== undefined) config.natsCreds = v('NATS_CREDS');
   if (values['NATS_NKEY'] !== undefined) config.natsNkey = v('NATS_NKEY');
+  if (ingestShard !== undefined) config.ingestShard = ingestShard;
   if (values['CAIRN_AUDIENCES_FILE'] !== undefined) config.audiencesFile = v('CAIRN_AUDIENCES_FILE');
   return config;
 }

@@ -1,6 +1,13 @@
-export { INGEST_DURABLE, INGEST_STAGE, INGEST_SUBJECT, loadAudiences, startIngest } from './service.js';
+export {
+  INGEST_DURABLE,
+  INGEST_STAGE,
+  INGEST_SUBJECT,
+  ingestDurable,
+  loadAudiences,
+  startIngest,
+} from './service.js';
 export type { Ingest, IngestContext, IngestOptions } from './service.js';
-export { eventHandler, EventParser, receivedAtOf } from './event.js';
+export { eventHandler, EventParser, ownsPartition, receivedAtOf, type IngestShard } from './event.js';
 export { applyProfileAudience, linkAlias, mergeProfileTraits, resolveUserKey } from './profile.js';
 export { DEDUPE_BUCKET, openDedupeStore, type DedupeStore } from './dedupe.js';
 export {

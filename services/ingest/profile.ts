@@ -6,10 +6,12 @@
 // so both ids reach one profile, one partition and one set of instances. Readers that do not
 // know `aliasOf` see an empty profile.
 import {
+  aliasAt,
   BUCKETS,
   casUpdate,
   decodeValue,
   encodeKey,
+  MAX_ALIAS_LINKS,
   profileCodec,
   readCanonicalProfile,
   type StoredProfile,
@@ -109,21 +111,24 @@ export function applyProfileAudience(
 }
 
 /**
- * Links `from` (an alias event's previousId) to `to` (its userId): `from`'s profile is merged
- * into the canonical profile of `to` (the canonical traits win, audiences are the union), then
- * `from` becomes an alias record pointing at the canonical key. Returns that key, or undefined
- * when the link would be a cycle (`to` is already another name of `from`).
+ * Links `from` (an alias event's previousId) to `canonical` (the canonical user of its userId at
+ * the alias's stream sequence `seq`): `from`'s profile is merged into `canonical`'s (the canonical
+ * traits win, audiences are the union), then `from` becomes an alias record pointing at it, with
+ * the link `{ seq, to: canonical }` added to its links. Returns `canonical`, or undefined when the
+ * link would be a cycle (`canonical` is `from` itself). Run by the ingest shard of `from`'s
+ * partition, in stream order for `from`: the only writer of `from`'s key.
  */
 export async function linkAlias(
   kv: KvStore,
   from: string,
-  to: string,
+  canonical: string,
+  seq: number,
   metrics?: CasMetrics,
 ): Promise<string | undefined> {
-  const canonical = await resolveUserKey(kv, to);
   if (canonical === from) return undefined;
   const previous = await readOwn(kv, from);
-  if (previous?.aliasOf === canonical) return canonical; // a redelivered alias
+  // A redelivered or repeated alias: the record already says so (nothing to merge or write).
+  if (previous?.aliasOf === canonical) return canonical;
   if (previous && previous.aliasOf === undefined) {
     await update(
       kv,
@@ -140,9 +145,35 @@ export async function linkAlias(
   await update(
     kv,
     from,
-    (current) =>
-      current?.aliasOf === canonical ? undefined : { v: 1, traits: {}, audiences: [], aliasOf: canonical },
+    (current) => {
+      if (current?.aliasOf === canonical) return undefined;
+      // A record from before links existed counts from the start of the stream.
+      const before =
+        current?.aliasLinks ?? (current?.aliasOf !== undefined ? [{ seq: 0, to: current.aliasOf }] : []);
+      const aliasLinks = [...before.filter((l) => l.seq < seq), { seq, to: canonical }].slice(
+        -MAX_ALIAS_LINKS,
+      );
+      return { v: 1, traits: {}, audiences: [], aliasOf: canonical, aliasLinks };
+    },
     metrics,
   );
   return canonical;
+}
+
+/**
+ * Whether the alias at stream sequence `seq` linking `from` to `canonical` is in `from`'s record:
+ * the shard of `from`'s partition, which writes the record in stream order, has written a link at
+ * or after `seq`, or the links before it already say `canonical` (the alias changes nothing). Another
+ * shard holds the alias until then. (The aliases of `from` before `seq` are settled on that shard
+ * already: they share a serialization key with this one.)
+ */
+export async function aliasLinked(
+  kv: KvStore,
+  from: string,
+  seq: number,
+  canonical: string,
+): Promise<boolean> {
+  const own = await readOwn(kv, from);
+  if (own?.aliasLinks?.some((l) => l.seq >= seq)) return true;
+  return aliasAt(own, seq + 1) === canonical;
 }

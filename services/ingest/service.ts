@@ -1,6 +1,7 @@
-// Ingest (NATS side): consumes `events.>` from stream EVENTS with one durable consumer, validates
-// and normalizes each Spec event, merges identify traits into KV `profiles`, routes the event to
-// `match.<p>.event`, and publishes the watermark to KV `cairn_state`.
+// Ingest (NATS side): consumes `events.>` from stream EVENTS with one durable consumer per shard,
+// validates and normalizes each Spec event, merges identify traits into KV `profiles`, routes the
+// event to `match.<p>.event`, and publishes the watermark to KV `cairn_state`. With S shards
+// (CAIRN_INGEST_SHARDS), shard s reads every event and routes those of partitions p mod S == s.
 // Lifecycle (STYLE.md rule 9): starting -> ready -> draining -> stopped.
 import { readFile } from 'node:fs/promises';
 
@@ -28,6 +29,11 @@ import { RoutingTracker, startWatermarkPublisher } from './watermark.js';
 
 export const INGEST_STAGE = 'ingest';
 export const INGEST_DURABLE = 'ingest';
+
+/** The durable consumer of ingest shard s: `ingest` for shard 0 (as before shards), else
+ * `ingest-s<s>`. */
+export const ingestDurable = (shard: number): string =>
+  shard === 0 ? INGEST_DURABLE : `${INGEST_DURABLE}-s${shard}`;
 export const INGEST_SUBJECT = 'events.>';
 
 /** The shared service context (libs/telemetry lifecycle). */
@@ -63,7 +69,16 @@ export interface Ingest extends RunningService {
 
 export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}): Promise<Ingest> {
   const { config, bus, metrics } = ctx;
-  const log = ctx.logger.child({ service: INGEST_STAGE });
+  if (config.ingestShard === undefined) {
+    throw new Error(
+      `CAIRN_INGEST_SHARD is unset and HOSTNAME has no -<ordinal> suffix below CAIRN_INGEST_SHARDS=${config.ingestShards}; set CAIRN_INGEST_SHARD (0 to ${config.ingestShards - 1}), or run ingest in a StatefulSet (HOSTNAME like cairn-ingest-1)`,
+    );
+  }
+  const shard = { index: config.ingestShard, count: config.ingestShards };
+  const durable = ingestDurable(shard.index);
+  const log = ctx.logger.child(
+    shard.count > 1 ? { service: INGEST_STAGE, shard: shard.index } : { service: INGEST_STAGE },
+  );
   const profiles = await bus.store(BUCKETS.profiles);
   const parser = new EventParser();
   const tracker = new RoutingTracker(config.partitions);
@@ -71,6 +86,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
   const audiences = await loadAudiences(config.audiencesFile);
   const dedupe = await openDedupeStore(bus, { windowMs: config.ingestDedupeWindowMs });
   const own = ingestMetrics(metrics.registry);
+  let draining = false;
   const handle = eventHandler({
     bus,
     config,
@@ -80,6 +96,9 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     audiences,
     ingestMetrics: own,
     canonicalOf: (seq) => identity.canonicalOf(seq),
+    canonicalAt: (seq, userKey) => identity.canonicalAt(seq, userKey),
+    shard,
+    stopping: () => draining,
     ...(dedupe ? { dedupe } : {}),
   });
 
@@ -110,7 +129,7 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
     stream: STREAMS.EVENTS,
     stage: INGEST_STAGE,
     subjects: [INGEST_SUBJECT],
-    durableName: () => INGEST_DURABLE,
+    durableName: () => durable,
     keyOf,
     // Routed, dead-lettered, or gone from EVENTS while its redelivery was awaited.
     onSettled: (seq) => {
@@ -134,7 +153,8 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
   const lag = startConsumerGauges({
     bus,
     stream: STREAMS.EVENTS,
-    consumers: [{ durable: INGEST_DURABLE, partition: 'all' }],
+    // One consumer per shard: `all` with one shard, `shard<s>` with several.
+    consumers: [{ durable, partition: shard.count > 1 ? `shard${shard.index}` : 'all' }],
     metrics,
     intervalMs: config.metricsIntervalMs,
     log,
@@ -149,13 +169,13 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
   const watermark = await startWatermarkPublisher({
     bus,
     tracker,
-    durableName: INGEST_DURABLE,
+    durableName: durable,
+    shard,
     recovering: () => runner.isRecovering(),
     now: () => clock.now(),
     log,
     ...(opts.watermarkIntervalMs !== undefined ? { intervalMs: opts.watermarkIntervalMs } : {}),
   });
-  let draining = false;
   let http: HttpApi | undefined;
   if (opts.http) {
     try {
@@ -186,7 +206,10 @@ export async function startIngest(ctx: IngestContext, opts: IngestOptions = {}):
       );
     }
   }
-  log.info({ audiences: audiences.length, httpPort: http?.port }, 'ingest ready');
+  log.info(
+    { audiences: audiences.length, httpPort: http?.port, shard: shard.index, shards: shard.count, durable },
+    'ingest ready',
+  );
 
   let stopped: Promise<void> | undefined;
   return {

@@ -4,7 +4,9 @@
 // applied before the timeout. An event in flight holds back only its own partition once its
 // canonical user is known (every partition until then), and only until the runner is done with
 // it: routed, dead-lettered at the end of its delivery budget, or gone from EVENTS.
-import { BUCKETS, STREAMS, WATERMARK_KEY, watermarkCodec, type Bus } from '../../libs/bus/index.js';
+// With S ingest shards, shard s publishes only the partitions p with p mod S == s, under its own
+// key (libs/bus watermarkKey): each partition's watermark has exactly one writer.
+import { BUCKETS, STREAMS, watermarkCodec, watermarkKey, type Bus } from '../../libs/bus/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
 
 /** How far behind the (server) clock an idle watermark stays: covers an event already stored in
@@ -19,7 +21,7 @@ interface InFlight {
 }
 
 /** Tracks the messages between arrival and the runner's last word on them. Not shared across
- * replicas: one ingest replica per durable consumer (see README). */
+ * processes: one ingest process per shard, each with its own durable consumer (see README). */
 export class RoutingTracker {
   private readonly inFlight = new Map<number, InFlight>();
   /** The latest receive time of a message that arrived: every message not delivered yet was
@@ -88,6 +90,8 @@ export async function startWatermarkPublisher(opts: {
   bus: Bus;
   tracker: RoutingTracker;
   durableName: string;
+  /** This process's shard (default: the only one, key `watermark`). */
+  shard?: { index: number; count: number };
   /** True while the runner may hold messages it has not passed on (crash recovery). */
   recovering: () => boolean;
   /** The NATS server's clock (libs/bus ServerClock), which stamps receive times. */
@@ -98,6 +102,9 @@ export async function startWatermarkPublisher(opts: {
   const { bus, tracker, durableName, log, now } = opts;
   const kv = await bus.kv(BUCKETS.state);
   const interval = opts.intervalMs ?? WATERMARK_INTERVAL_MS;
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  const key = watermarkKey(shard.count, shard.index);
+  const owns = (p: number): boolean => p % shard.count === shard.index;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let lastPut: string | undefined;
@@ -123,12 +130,22 @@ export async function startWatermarkPublisher(opts: {
 
   const tick = async (): Promise<void> => {
     try {
-      const partitions = tracker.compute(await idleAt());
-      if (partitions === undefined) return;
-      const key = partitions.join(',');
-      if (key === lastPut) return;
-      await kv.put(WATERMARK_KEY, watermarkCodec.encode({ v: 2, at: Math.min(...partitions), partitions }));
-      lastPut = key;
+      const computed = tracker.compute(await idleAt());
+      if (computed === undefined) return;
+      // Another shard's partitions are 0 here: a reader that took them would only wait.
+      const partitions = computed.map((at, p) => (owns(p) ? at : 0));
+      const seen = partitions.join(',');
+      if (seen === lastPut) return;
+      const at = Math.min(...partitions.filter((_, p) => owns(p)));
+      await kv.put(
+        key,
+        watermarkCodec.encode(
+          shard.count > 1
+            ? { v: 2, at, partitions, shard: { index: shard.index, count: shard.count } }
+            : { v: 2, at, partitions },
+        ),
+      );
+      lastPut = seen;
     } catch (err) {
       log.warn({ err }, 'watermark update failed');
     }

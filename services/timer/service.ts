@@ -48,9 +48,14 @@ export async function startTimer(ctx: TimerContext, opts: TimerOptions = {}): Pr
     log,
     metrics,
   });
-  const watermark = await watchWatermark(bus, log, () => {
-    for (const p of partitions.values()) p.kick();
-  });
+  const watermark = await watchWatermark(
+    bus,
+    log,
+    () => {
+      for (const p of partitions.values()) p.kick();
+    },
+    config.ingestShards,
+  );
   let ready = false;
   let stopped: Promise<void> | undefined;
 

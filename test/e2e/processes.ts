@@ -16,6 +16,10 @@ export interface ServiceProcess {
   kill(): Promise<void>;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
+  /** SIGSTOP: the process is frozen (no pull, no ack, no heartbeat) until `resume`. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Everything it wrote to stderr and the tail of stdout, for failure messages. */
   output(): string;
   /** SIGSTOP / SIGCONT: frozen with its connection open, then woken. */
@@ -70,6 +74,12 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Se
     async stop() {
       child.kill('SIGTERM');
       return exited(child);
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
     output: () => `${stderr}${stdout.slice(-4_000)}`,
     signal(sig) {

@@ -41,7 +41,13 @@ void t.test(
       { v: 1, traits: { plan: 'pro', source: 'ad' }, audiences: [] },
       'the user traits win',
     );
-    t.same(await read('anon-1'), { v: 1, traits: {}, audiences: [], aliasOf: 'u1' });
+    t.same(await read('anon-1'), {
+      v: 1,
+      traits: {},
+      audiences: [],
+      aliasOf: 'u1',
+      aliasLinks: [{ seq: 4, to: 'u1' }],
+    });
 
     await h.publish('events.track', { anonymousId: 'anon-1', event: 'Viewed', messageId: 'after' });
     await h.publish('events.identify', { anonymousId: 'anon-1', traits: { color: 'red' } });
@@ -64,7 +70,13 @@ void t.test(
     await h.publish('events.alias', { userId: 'u1', previousId: 'anon-1', messageId: 'link-again' });
     await h.publish('events.alias', { userId: 'anon-1', previousId: 'u1', messageId: 'cycle' });
     await waitUntil(() => h.routed.length === 8, 10_000, 'aliases routed');
-    t.same(await read('anon-1'), { v: 1, traits: {}, audiences: [], aliasOf: 'u1' });
+    t.same(await read('anon-1'), {
+      v: 1,
+      traits: {},
+      audiences: [],
+      aliasOf: 'u1',
+      aliasLinks: [{ seq: 4, to: 'u1' }],
+    });
     t.match(await read('u1'), { traits: { plan: 'pro' } });
     t.notOk((await read('u1'))?.aliasOf, 'no cycle');
     const changes = await h.metrics.registry.getSingleMetricAsString('cairn_profile_changes_total');

@@ -131,3 +131,23 @@ void t.test('HTTP timeouts and connection caps: defaults, overrides, and headers
   t.throws(() => loadConfig({ CAIRN_HTTP_MAX_CONNECTIONS: '0' }), { code: ConfigCodes.INVALID });
   t.end();
 });
+
+void t.test('ingest shards: one by default, the shard set or from HOSTNAME, checked', (t) => {
+  const d = loadConfig({});
+  t.strictSame([d.ingestShards, d.ingestShard], [1, 0], 'one shard, shard 0');
+  const set = loadConfig({ CAIRN_INGEST_SHARDS: '3', CAIRN_INGEST_SHARD: '2' });
+  t.strictSame([set.ingestShards, set.ingestShard], [3, 2]);
+  const host = loadConfig({ CAIRN_INGEST_SHARDS: '2', HOSTNAME: 'cairn-ingest-1' });
+  t.equal(host.ingestShard, 1, 'from a StatefulSet HOSTNAME');
+  // Every service shares the setting: a matcher pod's HOSTNAME says nothing of ingest shards.
+  const other = loadConfig({ CAIRN_INGEST_SHARDS: '2', HOSTNAME: 'cairn-matcher-2' });
+  t.equal(other.ingestShard, undefined, 'no shard, and no error, for a HOSTNAME ordinal out of range');
+  t.equal(loadConfig({ CAIRN_INGEST_SHARDS: '2', HOSTNAME: 'box' }).ingestShard, undefined);
+  t.throws(() => loadConfig({ CAIRN_INGEST_SHARDS: '2', CAIRN_INGEST_SHARD: '2' }), {
+    message: /CAIRN_INGEST_SHARD: 2 is not below CAIRN_INGEST_SHARDS=2/,
+  });
+  t.throws(() => loadConfig({ CAIRN_PARTITIONS: '4', CAIRN_INGEST_SHARDS: '5' }), {
+    message: /CAIRN_INGEST_SHARDS: 5 is above CAIRN_PARTITIONS=4/,
+  });
+  t.end();
+});
