@@ -14,6 +14,7 @@ import {
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
+import { coalesceWrites } from './coalesce.js';
 import { BusCodes, BusError } from './errors.js';
 import { LeanJetStream, type KvStore } from './lean.js';
 
@@ -93,6 +94,9 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     );
   }
   void watchStatus(nc, log);
+  if (!coalesceWrites(nc)) {
+    log.warn('this NATS client does not allow coalesced socket writes; it writes per microtask');
+  }
 
   const apiTimeout = opts.apiTimeoutMs ?? 5_000;
   const serverVersion = nc.info?.version ?? '0.0.0';

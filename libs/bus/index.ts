@@ -35,6 +35,7 @@ export type { CasDecide, CasOptions, CasResult, ValueCodec } from './kv-cas.js';
 export { publishWithId } from './publish.js';
 export { PULL_EXPIRES_MS, PULL_IDLE_HEARTBEAT_MS, PULL_OPTIONS } from './pull.js';
 export { LeanJetStream, LeanKv, type LeanKvOptions } from './lean.js';
+export { coalesceWrites } from './coalesce.js';
 export type { KvRecord, KvStore, LeanPubAck, LeanPublishOptions, Publisher } from './lean.js';
 export type { PublishResult } from './publish.js';
 export { ack, handBack, retry, terminal } from './outcome.js';

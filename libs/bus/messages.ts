@@ -3,7 +3,7 @@
 // deliver.<p>. The journal carries JournalRecord as JSON-compatible msgpack too.
 import { z } from 'zod';
 
-import { defineMessage } from './codec.js';
+import { defineMessage, isNumber, isObject, isString, optional, type Shape } from './codec.js';
 
 const record = z.record(z.string(), z.unknown());
 
@@ -21,10 +21,31 @@ export const NormalizedEventSchema = z.object({
   context: record.optional(),
 });
 
+const EVENT_TYPES: ReadonlySet<unknown> = new Set(NormalizedEventSchema.shape.type.options);
+const optionalString = optional(isString);
+const optionalNumber = optional(isNumber);
+const optionalObject = optional(isObject);
+
+/** NormalizedEventSchema's rules as a fast check (codec.ts). */
+const isNormalizedEvent: Shape = (e) =>
+  isObject(e) &&
+  EVENT_TYPES.has(e.type) &&
+  isString(e.name) &&
+  isString(e.userKey) &&
+  optionalString(e.userId) &&
+  optionalString(e.anonymousId) &&
+  isString(e.messageId) &&
+  isNumber(e.timestamp) &&
+  isNumber(e.receivedAt) &&
+  isObject(e.properties) &&
+  isObject(e.traits) &&
+  optionalObject(e.context);
+
 /** ingest -> matcher, on match.<p>.event. Nats-Msg-Id = event.messageId. */
 export const MatchEventMessage = defineMessage(
   'match.event',
   z.object({ v: z.literal(1), kind: z.literal('event'), event: NormalizedEventSchema }),
+  (m) => isObject(m) && m.v === 1 && m.kind === 'event' && isNormalizedEvent(m.event),
 );
 
 /** One delivery attempt, as kept in the job's history (and in its DLQ record). */
@@ -62,7 +83,40 @@ export const DeliverJobSchema = z.object({
   /** The attempts made so far. */
   attempts: z.array(DeliveryAttemptSchema).optional(),
 });
-export const DeliverJobMessage = defineMessage('deliver.job', DeliverJobSchema);
+
+const isAttempt: Shape = (a) =>
+  isObject(a) &&
+  isNumber(a.n) &&
+  isNumber(a.at) &&
+  isNumber(a.durationMs) &&
+  isString(a.outcome) &&
+  optionalNumber(a.status) &&
+  isString(a.detail);
+
+/** DeliverJobSchema's rules as a fast check (codec.ts). */
+const isDeliverJob: Shape = (j) => {
+  if (!isObject(j)) return false;
+  const k = j.stepKey;
+  return (
+    j.v === 1 &&
+    isString(j.deliveryId) &&
+    isString(j.destination) &&
+    isString(j.userKey) &&
+    isObject(k) &&
+    isString(k.journeyId) &&
+    isNumber(k.version) &&
+    isString(k.stepId) &&
+    isObject(j.payload) &&
+    isNumber(j.eventReceivedAt) &&
+    isNumber(j.eventTimestamp) &&
+    optionalNumber(j.attempt) &&
+    optionalNumber(j.firstAttemptAt) &&
+    optionalNumber(j.notBefore) &&
+    (j.attempts === undefined || (Array.isArray(j.attempts) && j.attempts.every(isAttempt)))
+  );
+};
+
+export const DeliverJobMessage = defineMessage('deliver.job', DeliverJobSchema, isDeliverJob);
 export type DeliverJob = z.output<typeof DeliverJobSchema>;
 
 /** A pending timer: matcher -> timers.<p>.<bucket> (Nats-Msg-Id = token), and timer -> matcher on
@@ -79,7 +133,20 @@ export const TimerSchema = z.object({
    * the matcher, and not held back by the watermark. */
   deliver: DeliverJobSchema.optional(),
 });
-export const TimerMessage = defineMessage('timer', TimerSchema);
+export const TimerMessage = defineMessage(
+  'timer',
+  TimerSchema,
+  (t) =>
+    isObject(t) &&
+    t.v === 1 &&
+    t.kind === 'timer' &&
+    isString(t.journeyId) &&
+    isString(t.userKey) &&
+    isString(t.instanceKey) &&
+    isString(t.token) &&
+    isNumber(t.at) &&
+    (t.deliver === undefined || isDeliverJob(t.deliver)),
+);
 export type TimerRecord = z.output<typeof TimerSchema>;
 
 /** Subjects, in one place. */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-import { headers } from '@nats-io/transport-node';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -85,6 +85,8 @@ interface Failure {
 }
 
 const fail = (status: number, code: string, message: string): Failure => ({ status, code, message });
+
+const encoder = new TextEncoder();
 
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const limits: HttpLimits = { ...HTTP_LIMITS, ...opts.limits };
@@ -183,14 +185,15 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     if (!prepared.ok) return fail(400, prepared.code ?? HttpCodes.BAD_REQUEST, prepared.reason);
 
     // The source named with the write key travels as a header: the event body stays as sent.
+    // Published on the lean path (libs/bus/lean.ts): the same headers and acks as the client's
+    // JetStream publish, without its per-request costs.
     const source = keys.get(header ?? prepared.writeKey ?? '');
-    const encoder = new TextEncoder();
     const acks = prepared.events.map((e) => {
-      const h = headers();
-      if (source !== undefined) h.set(SOURCE_HEADER, source);
-      return opts.bus.js.publish(e.subject, encoder.encode(JSON.stringify(e.body)), {
+      let h: MsgHdrs | undefined;
+      if (source !== undefined) (h = headers()).set(SOURCE_HEADER, source);
+      return opts.bus.lean.publish(e.subject, encoder.encode(JSON.stringify(e.body)), {
         msgID: e.messageId,
-        headers: h,
+        ...(h ? { headers: h } : {}),
       });
     });
     const results = await Promise.allSettled(acks);
@@ -203,7 +206,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         'the events could not be stored; retry (duplicates are dropped)',
       );
     }
-    for (const e of prepared.events) metrics.httpEvents.inc({ type: e.subject.slice('events.'.length) });
+    // Counted per type, one counter update per type of the request, not one per event.
+    const byType = new Map<string, number>();
+    for (const e of prepared.events) byType.set(e.subject, (byType.get(e.subject) ?? 0) + 1);
+    for (const [subject, n] of byType) metrics.httpEvents.inc({ type: subject.slice('events.'.length) }, n);
     return undefined;
   };
 

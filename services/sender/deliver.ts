@@ -52,6 +52,8 @@ export interface SenderClock {
 
 export const systemClock: SenderClock = { now: () => Date.now(), random: Math.random };
 
+const utf8 = new TextEncoder();
+
 /** Added to a deferral so that parked jobs do not all come back at the same instant. */
 const DEFER_JITTER_MS = 250;
 
@@ -106,6 +108,8 @@ export class JobDecoder {
 export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
   const { metrics, clock } = deps;
   const am = deps.attemptMetrics;
+  /** The circuit gauge as last set, per destination: set again only when it changes. */
+  const circuitShown = new Map<string, number>();
 
   /** Waits without an attempt: a nak for a short wait while the delivery budget allows, else a
    * re-published copy (see park.ts). */
@@ -216,35 +220,45 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       // A refusal says nothing about the destination's health; free a half-open probe.
       circuit.releaseProbe();
     }
-    am.circuitOpen.set({ destination: dest.id }, circuit.state(now) === 'closed' ? 0 : 1);
+    const open = circuit.state(now) === 'closed' ? 0 : 1;
+    if (circuitShown.get(dest.id) !== open) {
+      am.circuitOpen.set({ destination: dest.id }, open);
+      circuitShown.set(dest.id, open);
+    }
 
     const status = 'status' in result ? result.status : undefined;
-    const record: DeliveryAttempt = {
-      n,
-      at: started,
-      durationMs: now - started,
-      outcome: result.kind === 'failed' ? result.reason : result.kind === 'gone' ? 'gone' : result.kind,
-      detail: result.kind === 'ok' ? 'ok' : result.detail,
-    };
-    if (status !== undefined && status > 0) record.status = status;
     am.attempts.inc({
       destination: dest.id,
       outcome: result.kind,
       status_class: statusClass(status && status > 0 ? status : undefined, dest.type === 'nats'),
     });
-    const history: DeliverJob = {
-      ...job,
-      attempt: n,
-      firstAttemptAt,
-      attempts: [...(job.attempts ?? []), record],
+    // The job with this attempt added to its history: what a retry or a DLQ record carries (a
+    // delivered job needs none of it).
+    const withHistory = (): DeliverJob => {
+      if (result.kind === 'ok') throw new Error('unreachable: a delivered job keeps no history');
+      const record: DeliveryAttempt = {
+        n,
+        at: started,
+        durationMs: now - started,
+        outcome: result.kind === 'failed' ? result.reason : result.kind === 'gone' ? 'gone' : result.kind,
+        detail: result.detail,
+      };
+      if (status !== undefined && status > 0) record.status = status;
+      const history: DeliverJob = {
+        ...job,
+        attempt: n,
+        firstAttemptAt,
+        attempts: [...(job.attempts ?? []), record],
+      };
+      delete history.notBefore;
+      return history;
     };
-    delete history.notBefore;
 
     switch (result.kind) {
       case 'ok': {
         // Recorded before the ack: a crash in between re-sends (at least once), never loses.
         const sent: SentRecord = { v: 1, at: Date.now(), status: result.status };
-        await deps.sent.put(job.deliveryId, new TextEncoder().encode(JSON.stringify(sent)));
+        await deps.sent.put(job.deliveryId, utf8.encode(JSON.stringify(sent)));
         metrics.deliveries.inc({ ...labels, outcome: 'ok' });
         metrics.deliveryLatency.observe(labels, Math.max(0, (sent.at - job.eventReceivedAt) / 1_000));
         metrics.deliveryEventLatency.observe(labels, Math.max(0, (sent.at - job.eventTimestamp) / 1_000));
@@ -260,15 +274,16 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
             'destination answered 410 Gone: disabled; its jobs go to dlq.deliver until `cairn destination put` re-enables it',
           );
         }
-        return toDlq(msg, history, 'gone', result.detail, log());
+        return toDlq(msg, withHistory(), 'gone', result.detail, log());
       }
       case 'failed':
         metrics.deliveries.inc({ ...labels, outcome: 'failed' });
-        return toDlq(msg, history, result.reason, result.detail, log());
+        return toDlq(msg, withHistory(), result.reason, result.detail, log());
       case 'retry': {
         metrics.deliveries.inc({ ...labels, outcome: 'retry' });
         const delay = nextDelayMs(n, result.retryAfterMs, () => clock.random());
         const budget = dest.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+        const history = withHistory();
         if (now + delay - firstAttemptAt > budget) {
           return toDlq(
             msg,

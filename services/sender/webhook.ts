@@ -48,13 +48,25 @@ export function webhookHeaders(
   return headers;
 }
 
+/** The IP literal of each destination URL (or none), parsed once per URL, not per delivery. */
+const literals = new Map<string, string | undefined>();
+const MAX_CACHED_URLS = 10_000;
+
+function literalOf(url: string): string | undefined {
+  if (literals.has(url)) return literals.get(url);
+  const literal = literalAddress(new URL(url).hostname);
+  if (literals.size >= MAX_CACHED_URLS) literals.clear();
+  literals.set(url, literal);
+  return literal;
+}
+
 export async function sendWebhook(
   dest: WebhookDestination,
   job: DeliverJob,
   opts: WebhookOptions,
 ): Promise<AttemptResult> {
   const now = opts.now ?? Date.now;
-  const literal = literalAddress(new URL(dest.url).hostname);
+  const literal = literalOf(dest.url);
   if (literal !== undefined && !opts.egress.permits(literal)) {
     return { kind: 'failed', reason: 'egress_denied', detail: `${literal} is in a denied network` };
   }
