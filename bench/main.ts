@@ -1,4 +1,4 @@
-// `make bench` / `make bench-quick`: the six scenarios of issue 6, one line each on stdout,
+// `make bench` / `make bench-quick`: the seven scenarios (six of issue 6, and ingest shards), one line each on stdout,
 // results to bench/results/<date>.json and .md, and a plot of latency against offered load.
 //   node dist/bench/main.js [--quick] [--only a,b] [--out dir] [--profile dir]
 //   node dist/bench/main.js --plot <results.json> [--out <png>]   (redraw the plot)

@@ -11,9 +11,17 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 const MAIN = fileURLToPath(new URL('../../dist/bench/main.js', import.meta.url));
-const SCENARIOS = ['baseline', 'forwarding', 'abandonment', 'timers', 'state', 'ingest-http'];
+const SCENARIOS = [
+  'baseline',
+  'forwarding',
+  'abandonment',
+  'timers',
+  'state',
+  'ingest-http',
+  'ingest-shards',
+];
 
-void t.test('bench --quick runs all six scenarios and prints a finite figure for each', async (t) => {
+void t.test('bench --quick runs all seven scenarios and prints a finite figure for each', async (t) => {
   t.setTimeout(150_000);
   t.ok(existsSync(MAIN), 'the bench is built (npm run build)');
   const out = await mkdtemp(join(tmpdir(), 'cairn-bench-test-'));
