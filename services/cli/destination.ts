@@ -164,7 +164,9 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
                 : 'would go to the DLQ';
           throw new CliError(
             `test delivery to ${dest.url} failed: ${result.detail} in ${ms} ms (${verdict})`,
-            'Check the URL, the receiver and its logs, then test again',
+            result.kind === 'failed' && result.reason === 'egress_denied'
+              ? 'For a local sink in development run the command with CAIRN_EGRESS_ALLOW_LOOPBACK=true (the sender needs it too; `cairn up` sets it), for an internal network set CAIRN_EGRESS_ALLOW'
+              : 'Check the URL, the receiver and its logs, then test again',
           );
         } finally {
           await dispatcher.close();

@@ -21,6 +21,11 @@ nats://127.0.0.1:4222); when nothing answers there and no URL was given, starts 
 nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit.
 Ctrl-C (SIGINT) or SIGTERM drains and stops; a second one exits at once.
 
+Development mode: unless CAIRN_EGRESS_ALLOW_LOOPBACK is set, cairn up sets it to true, so
+that webhooks may reach a sink on localhost or a private network (and says so at start). The
+services run on their own (node dist/services/<name>/main.js, the images) keep the guard:
+loopback and private addresses are refused (CAIRN_EGRESS_DENY) unless allowed.
+
 Options:
   --nats-url <url>   NATS to use (overrides NATS_URL)
   -h, --help         this help
@@ -94,6 +99,18 @@ export async function startAllServices(
   return started;
 }
 
+/**
+ * The environment `cairn up` runs with: a development one, where webhooks may reach loopback
+ * and private addresses unless CAIRN_EGRESS_ALLOW_LOOPBACK says otherwise. Says so on stderr.
+ */
+export function devEnv(io: CliIo): Record<string, string | undefined> {
+  if (io.env['CAIRN_EGRESS_ALLOW_LOOPBACK'] !== undefined) return io.env;
+  io.err(
+    'cairn up: development mode: webhooks may reach loopback and private addresses (CAIRN_EGRESS_ALLOW_LOOPBACK=true); set CAIRN_EGRESS_ALLOW_LOOPBACK=false to keep the guard the services have',
+  );
+  return { ...io.env, CAIRN_EGRESS_ALLOW_LOOPBACK: 'true' };
+}
+
 export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values } = parse(
     argv,
@@ -105,6 +122,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     return 0;
   }
   const natsUrl = values['nats-url'];
+  const env = devEnv(io);
   const connection = upConnection(io, natsUrl !== undefined || io.env['NATS_URL'] !== undefined);
   let httpPort: number | undefined;
   await runService({
@@ -116,7 +134,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
         // The URL in use: a local nats-server's when one was started.
         connectStage: stageConnector(ctx, connection.url()),
       }),
-    env: io.env,
+    env,
     configure: (config) => (natsUrl === undefined ? config : { ...config, natsUrl }),
     connect: (config, logger) =>
       connection.connect(config, logger).catch((err: unknown) => {

@@ -1,0 +1,71 @@
+// The author's path as a newcomer walks it, with the built binary (bin/cairn.js, needs
+// `npm run build`) on a real nats-server: every command says what happened and what to do.
+import { join } from 'node:path';
+
+import t from 'tap';
+
+import { waitUntil } from '../../helpers/bus.js';
+import { startHttpSink } from '../../helpers/http-sink.js';
+import { withNats } from '../../helpers/nats-server.js';
+import { cairnBin, startUpBin } from './bin.js';
+
+const JOURNEY = `id: forward
+name: Forward
+trigger: { event: form_submitted }
+entry: { mode: every_time, uniqueBy: messageId }
+steps:
+  - { id: send, type: send, to: [sink], event: Form Submitted }
+`;
+
+void t.test('cairn up is a development mode: a local sink receives deliveries, and it says so', async (t) => {
+  const nats = await withNats(t);
+  const sink = await startHttpSink();
+  t.teardown(() => sink.close());
+  const dir = t.testdir({
+    'sink.yaml': `id: sink\ntype: webhook\nurl: ${sink.url}/hook\n`,
+    'forward.yaml': JOURNEY,
+  });
+  const env = { NATS_URL: nats.url };
+  const up = await startUpBin({ ...env, CAIRN_WRITE_KEYS: 'wk_dev' });
+  t.teardown(() => up.stop());
+  t.match(
+    up.stderr(),
+    /cairn up: development mode: webhooks may reach loopback and private addresses \(CAIRN_EGRESS_ALLOW_LOOPBACK=true\); set CAIRN_EGRESS_ALLOW_LOOPBACK=false/,
+  );
+  t.equal((await cairnBin(['destination', 'put', join(dir, 'sink.yaml')], env)).code, 0);
+  t.equal((await cairnBin(['journey', 'publish', join(dir, 'forward.yaml')], env)).code, 0);
+  const res = await fetch(`http://127.0.0.1:${up.httpPort}/v1/track`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('wk_dev:').toString('base64')}` },
+    body: JSON.stringify({ userId: 'ada', event: 'form_submitted', messageId: 'm-1' }),
+  });
+  t.equal(res.status, 200);
+  await sink.waitFor(1, 20_000);
+  t.equal(sink.requests[0]?.path, '/hook', 'delivered to the sink on loopback');
+  t.equal(await up.stop(), 0);
+
+  // `destination test` follows the sender's settings: refused, with the variables named.
+  const test = await cairnBin(['destination', 'test', 'sink'], env);
+  t.equal(test.code, 1);
+  t.match(test.stderr, /127\.0\.0\.1 is in a denied network \(CAIRN_EGRESS_DENY\)/);
+  t.match(test.stderr, /CAIRN_EGRESS_ALLOW_LOOPBACK=true/);
+  t.match(test.stderr, /CAIRN_EGRESS_ALLOW\b/);
+  const allowed = await cairnBin(['destination', 'test', 'sink'], {
+    ...env,
+    CAIRN_EGRESS_ALLOW_LOOPBACK: 'true',
+  });
+  t.equal(allowed.code, 0, allowed.stderr);
+});
+
+void t.test(
+  'cairn up keeps the guard when CAIRN_EGRESS_ALLOW_LOOPBACK=false, and --help says it',
+  async (t) => {
+    const help = await cairnBin(['up', '--help']);
+    t.match(help.stdout, /Development mode: unless CAIRN_EGRESS_ALLOW_LOOPBACK is set/);
+    const nats = await withNats(t);
+    const up = await startUpBin({ NATS_URL: nats.url, CAIRN_EGRESS_ALLOW_LOOPBACK: 'false' });
+    t.teardown(() => up.stop());
+    t.notMatch(up.stderr(), /development mode/);
+    await waitUntil(() => up.stderr().includes('ready'), 1_000, 'ready');
+  },
+);
