@@ -16,9 +16,10 @@ import { upConnection } from './up-connection.js';
 export const UP_HELP = `Usage: cairn up [--nats-url <url>]
 
 Runs ingest (with the Segment HTTP Tracking API on CAIRN_HTTP_PORT, default 8088), matcher,
-timer and sender in one process. Connects to NATS_URL (default
-nats://127.0.0.1:4222); when nothing answers there and no URL was given, starts a local
-nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit.
+timer and sender in one process. Connects to --nats-url, else NATS_URL, else
+nats://127.0.0.1:4222. Only when neither is given and nothing answers at that default, it
+starts a local nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit;
+a given URL that does not answer is an error.
 Ctrl-C (SIGINT) or SIGTERM drains and stops; a second one exits at once.
 
 Development mode: unless CAIRN_EGRESS_ALLOW_LOOPBACK is set, cairn up sets it to true, so

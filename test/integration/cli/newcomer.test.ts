@@ -1,5 +1,6 @@
 // The author's path as a newcomer walks it, with the built binary (bin/cairn.js, needs
 // `npm run build`) on a real nats-server: every command says what happened and what to do.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import t from 'tap';
@@ -69,3 +70,11 @@ void t.test(
     await waitUntil(() => up.stderr().includes('ready'), 1_000, 'ready');
   },
 );
+
+void t.test('cairn up with a NATS_URL that does not answer fails, and starts no nats-server', async (t) => {
+  const cwd = t.testdir();
+  const res = await cairnBin(['up'], { NATS_URL: 'nats://127.0.0.1:1', CAIRN_METRICS_PORT: '0' }, { cwd });
+  t.not(res.code, 0);
+  t.notMatch(res.stderr, /started a local nats-server/);
+  t.notOk(existsSync(join(cwd, '.cairn')), 'no local store');
+});
