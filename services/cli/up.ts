@@ -27,6 +27,14 @@ that webhooks may reach a sink on localhost or a private network (and says so at
 services run on their own (node dist/services/<name>/main.js, the images) keep the guard:
 loopback and private addresses are refused (CAIRN_EGRESS_DENY) unless allowed.
 
+The HTTP API accepts only the write keys in CAIRN_WRITE_KEYS (e.g. wk_dev:local); without
+any, every request gets 401, which cairn up says at start.
+
+Example:
+  CAIRN_WRITE_KEYS=wk_dev:local cairn up
+  curl -u wk_dev: -H 'content-type: application/json' http://127.0.0.1:8088/v1/track \\
+    -d '{"userId":"u1","event":"signed_up"}'
+
 Options:
   --nats-url <url>   NATS to use (overrides NATS_URL)
   -h, --help         this help
@@ -124,6 +132,11 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   }
   const natsUrl = values['nats-url'];
   const env = devEnv(io);
+  if ((env['CAIRN_WRITE_KEYS'] ?? '').trim() === '') {
+    io.err(
+      'cairn up: CAIRN_WRITE_KEYS is empty, so every HTTP Tracking API request will get 401; set write keys, e.g. CAIRN_WRITE_KEYS=wk_dev:local, and send with the key as Basic auth user (curl -u wk_dev: …). Events published on NATS need no key',
+    );
+  }
   const connection = upConnection(io, natsUrl !== undefined || io.env['NATS_URL'] !== undefined);
   let httpPort: number | undefined;
   await runService({

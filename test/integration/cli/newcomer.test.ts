@@ -59,7 +59,7 @@ void t.test('cairn up is a development mode: a local sink receives deliveries, a
 });
 
 void t.test(
-  'cairn up keeps the guard when CAIRN_EGRESS_ALLOW_LOOPBACK=false, and --help says it',
+  'cairn up keeps the guard when CAIRN_EGRESS_ALLOW_LOOPBACK=false; without write keys it says HTTP gets 401',
   async (t) => {
     const help = await cairnBin(['up', '--help']);
     t.match(help.stdout, /Development mode: unless CAIRN_EGRESS_ALLOW_LOOPBACK is set/);
@@ -68,6 +68,18 @@ void t.test(
     t.teardown(() => up.stop());
     t.notMatch(up.stderr(), /development mode/);
     await waitUntil(() => up.stderr().includes('ready'), 1_000, 'ready');
+    // No CAIRN_WRITE_KEYS: said at start, and true of the HTTP API.
+    t.match(
+      up.stderr(),
+      /cairn up: CAIRN_WRITE_KEYS is empty, so every HTTP Tracking API request will get 401; set write keys, e\.g\. CAIRN_WRITE_KEYS=wk_dev:local/,
+    );
+    t.match(help.stdout, /CAIRN_WRITE_KEYS=wk_dev:local cairn up/);
+    const res = await fetch(`http://127.0.0.1:${up.httpPort}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('wk_dev:').toString('base64')}` },
+      body: JSON.stringify({ userId: 'ada', event: 'x' }),
+    });
+    t.equal(res.status, 401);
   },
 );
 
