@@ -27,10 +27,10 @@ export function cairnBin(
     const child =
       opts.shell === undefined
         ? spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? REPO, env: { ...BASE_ENV(), ...env } })
-        : // A shell pipeline such as `| head -1`: `$CAIRN` is the binary.
-          spawn('sh', ['-c', opts.shell], {
+        : // A shell pipeline such as `$CAIRN … | head -1`: `$CAIRN` is the binary.
+          spawn('sh', ['-c', opts.shell.replaceAll('$CAIRN', `"${process.execPath}" "${bin}"`)], {
             cwd: opts.cwd ?? REPO,
-            env: { ...BASE_ENV(), ...env, CAIRN: `"${process.execPath}" "${bin}"` },
+            env: { ...BASE_ENV(), ...env },
           });
     let stdout = '';
     let stderr = '';

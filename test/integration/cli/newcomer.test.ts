@@ -90,3 +90,17 @@ void t.test('cairn up with a NATS_URL that does not answer fails, and starts no 
   t.notMatch(res.stderr, /started a local nats-server/);
   t.notOk(existsSync(join(cwd, '.cairn')), 'no local store');
 });
+
+void t.test('piping into head ends quietly: no EPIPE stack trace', async (t) => {
+  const steps = Array.from({ length: 3000 }, (_, i) => `  - { id: s${i}, type: sned }`).join('\n');
+  const dir = t.testdir({
+    'big.yaml': `id: big\nname: Big\ntrigger: { event: x }\nentry: { mode: once }\nsteps:\n${steps}\n`,
+  });
+  // Far more than a pipe holds: the writes go on after head has exited.
+  const res = await cairnBin([], {}, { cwd: dir, shell: '$CAIRN journey validate big.yaml | head -1' });
+  t.equal(res.code, 0, 'head exits 0');
+  t.match(res.stdout, /^big\.yaml:6:\d+: error CAIRN_E_JOURNEY_UNKNOWN_STEP_TYPE/);
+  t.equal(res.stdout.split('\n').filter(Boolean).length, 1);
+  t.notMatch(res.stderr, /EPIPE|Unhandled|node:events/);
+  t.match(res.stderr, /^cairn: big\.yaml has 3001 error\(s\)/);
+});
