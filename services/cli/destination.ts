@@ -32,6 +32,49 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const DESTINATION_COMMAND_HELP: Record<string, string> = {
+  put: `Usage: cairn destination put <file>...
+
+Validates and stores destinations (YAML or JSON, one per file; the last write wins).
+docs/destinations.md lists the fields.
+
+Example:
+  cairn destination put examples/destinations/demo-webhook.yaml
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  list: `Usage: cairn destination list
+
+Every destination: id, type, URL or subject, whether it is signed or disabled.
+
+Example:
+  cairn destination list
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  show: `Usage: cairn destination show <id>
+
+Prints one destination as YAML, with secrets and header values masked.
+
+Example:
+  cairn destination show demo-webhook
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  test: `Usage: cairn destination test <id>
+
+Sends a signed sample delivery now and prints the answer, or what the sender would do with
+it. It follows the sender's egress settings: a sink on localhost needs
+CAIRN_EGRESS_ALLOW_LOOPBACK=true (which \`cairn up\` sets for itself).
+
+Example:
+  CAIRN_EGRESS_ALLOW_LOOPBACK=true cairn destination test demo-webhook
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+};
+
 /** A copy safe to print: the secret and header values are masked. */
 export function maskDestination(dest: Destination): Record<string, unknown> {
   const out: Record<string, unknown> = { ...dest };
@@ -86,7 +129,7 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
   const { values, positionals } = parse(argv, COMMON_OPTIONS, 'cairn destination');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(DESTINATION_HELP);
+    io.out((command !== undefined && DESTINATION_COMMAND_HELP[command]) || DESTINATION_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];

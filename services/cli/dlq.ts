@@ -33,6 +33,52 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const DLQ_COMMAND_HELP: Record<string, string> = {
+  list: `Usage: cairn dlq list [--stage <stage>] [--limit <n>] [--json]
+
+The dead letters, newest last: sequence, time, subject, reason and, for deliveries, the
+destination, delivery id and attempts.
+
+Options:
+  --stage <stage>    only dlq.<stage>: deliver, ingest, matcher or timer
+  --limit <n>        at most n records (default 100)
+  --json             print JSON
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn dlq list --stage deliver --limit 20`,
+  show: `Usage: cairn dlq show <seq> [--json]
+
+One record, with the failed message: a delivery's job with its attempt history.
+
+Options:
+  --json             print JSON
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn dlq show 12`,
+  retry: `Usage: cairn dlq retry <seq>...
+
+Re-drives records: each message goes back to the subject it failed on (a delivery with a
+fresh retry budget, its history kept), then the record is removed.
+
+Example:
+  cairn dlq retry 12 13
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  drop: `Usage: cairn dlq drop <seq>...
+
+Removes records.
+
+Example:
+  cairn dlq drop 12
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+};
+
 const OPTIONS = {
   ...COMMON_OPTIONS,
   stage: { type: 'string' },
@@ -109,7 +155,7 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parse(argv, OPTIONS, 'cairn dlq');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(DLQ_HELP);
+    io.out((command !== undefined && DLQ_COMMAND_HELP[command]) || DLQ_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];

@@ -46,6 +46,79 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const JOURNEY_COMMAND_HELP: Record<string, string> = {
+  validate: `Usage: cairn journey validate <file>
+
+Checks a journey file offline (no NATS needed): prints every error and warning, one per line
+as <file>:<line>:<col>: error <code> at <path>: <message> (hint: …), and exits 1 on errors.
+
+Example:
+  cairn journey validate examples/journeys/cart-abandonment.yaml`,
+  publish: `Usage: cairn journey publish <file> [--previous drain|archive]
+
+Validates the file (nothing is stored on errors), then stores it as the journey's next version
+and makes it active.
+
+What becomes of the version that was active:
+  --previous drain     (default) new entries go to the new version; instances already running
+                       finish on the old one (status draining in cairn journey list)
+  --previous archive   the old version's running instances end now (each gets an archive
+                       notice); use it when the old steps must not run any more
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey publish examples/journeys/cart-abandonment.yaml
+  cairn journey publish cart.yaml --previous archive`,
+  list: `Usage: cairn journey list
+
+Every stored journey: its id, the active version (or archived) and each version's status.
+
+Example:
+  cairn journey list
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  show: `Usage: cairn journey show <id> [--version <n>]
+
+Prints the active (else the latest) version of a journey, or version n, as YAML. A comment
+line above it names the version, its status, when it was published and its hash.
+
+Options:
+  --version <n>      that version
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey show cart-abandonment > cart.yaml`,
+  archive: `Usage: cairn journey archive <id>
+
+Stops new entries into the journey; its running instances exit (each gets an archive notice).
+Publish a version again to reactivate it.
+
+Example:
+  cairn journey archive cart-abandonment
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  preview: `Usage: cairn journey preview <file|id> --step <step> --event <json> [--profile <json>]
+
+Prints the exact payload a send step would send for an event (stdout, JSON), and its size
+against the journey's limit (stderr). A file is previewed offline; an id reads the stored
+journey.
+
+Options:
+  --step <step>       the send step
+  --event <json>      the entry event, Segment-style
+  --profile <json>    {"traits":{…},"audiences":[…]} of the user
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey preview examples/journeys/cart-abandonment.yaml --step nudge \\
+    --event '{"event":"checkout_started","userId":"u1","properties":{"cart_id":"c-1"}}'`,
+};
+
 const OPTIONS = {
   ...COMMON_OPTIONS,
   previous: { type: 'string' },
@@ -59,7 +132,7 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
   const { values, positionals } = parse(argv, OPTIONS, 'cairn journey');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(JOURNEY_HELP);
+    io.out((command !== undefined && JOURNEY_COMMAND_HELP[command]) || JOURNEY_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];

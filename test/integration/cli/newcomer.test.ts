@@ -104,3 +104,35 @@ void t.test('piping into head ends quietly: no EPIPE stack trace', async (t) => 
   t.notMatch(res.stderr, /EPIPE|Unhandled|node:events/);
   t.match(res.stderr, /^cairn: big\.yaml has 3001 error\(s\)/);
 });
+
+void t.test('each subcommand has its own --help, with an example', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['journey', 'publish', '--help'], /^Usage: cairn journey publish <file> \[--previous drain\|archive\]/],
+    [['journey', 'validate', '--help'], /^Usage: cairn journey validate <file>/],
+    [['journey', 'show', '--help'], /^Usage: cairn journey show <id>/],
+    [['journey', 'preview', '--help'], /^Usage: cairn journey preview <file\|id>/],
+    [['destination', 'put', '--help'], /^Usage: cairn destination put <file>/],
+    [['destination', 'test', '--help'], /^Usage: cairn destination test <id>/],
+    [['dlq', 'show', '--help'], /^Usage: cairn dlq show <seq>/],
+    [['dlq', 'retry', '--help'], /^Usage: cairn dlq retry <seq>/],
+    [['audience', 'add', '--help'], /^Usage: cairn audience add <audience> <userId>/],
+  ];
+  for (const [args, usage] of cases) {
+    const res = await cairnBin(args);
+    t.equal(res.code, 0, args.join(' '));
+    t.match(res.stdout, usage, args.join(' '));
+    t.match(
+      res.stdout,
+      new RegExp(`Example:\\n  (\\S+=\\S+ )?cairn ${args[0]} ${args[1]}`),
+      `${args.join(' ')}: an example`,
+    );
+  }
+  const publish = await cairnBin(['journey', 'publish', '--help']);
+  t.match(
+    publish.stdout,
+    /--previous drain +\(default\) new entries go to the new version; instances already running/,
+  );
+  t.match(publish.stdout, /--previous archive +the old version's running instances end now/);
+  // The group's help is still there.
+  t.match((await cairnBin(['journey', '--help'])).stdout, /^Usage: cairn journey <command>/);
+});
