@@ -97,7 +97,13 @@ function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Dra
     }
   }
   const present = (key: Section) => input[key] !== undefined;
-  const draft: Draft = { steps: [], stepIds: [], stepsComplete: true, exitIsList: Array.isArray(input.exit) };
+  const draft: Draft = {
+    steps: [],
+    stepIds: [],
+    rawSteps: [],
+    stepsComplete: true,
+    exitIsList: Array.isArray(input.exit),
+  };
   if (present('id')) draft.id = parseSection(SECTION_SCHEMAS.id, input.id, ['id'], issues);
   if (present('name')) draft.name = parseSection(SECTION_SCHEMAS.name, input.name, ['name'], issues);
   if (present('description')) {
@@ -121,6 +127,7 @@ function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Dra
     if (!step) draft.stepsComplete = false;
     draft.steps.push(step);
     draft.stepIds.push(isPlainObject(raw) && typeof raw.id === 'string' ? raw.id : undefined);
+    draft.rawSteps.push(raw);
   }
   return draft;
 }

@@ -136,3 +136,15 @@ void t.test('each subcommand has its own --help, with an example', async (t) => 
   // The group's help is still there.
   t.match((await cairnBin(['journey', '--help'])).stdout, /^Usage: cairn journey <command>/);
 });
+
+void t.test("journey validate reports a typo'd key and an unknown next in one run", async (t) => {
+  const dir = t.testdir({
+    'typo.yaml':
+      'id: t1\nname: T\ntrigger: { event: x }\nentry: { mode: once }\nsteps:\n  - { id: a, type: delay, after: 1h, timout: 1h, next: nowhere }\n  - { id: c, type: exit }\n',
+  });
+  const res = await cairnBin(['journey', 'validate', join(dir, 'typo.yaml')]);
+  t.equal(res.code, 1);
+  t.match(res.stdout, /error CAIRN_E_JOURNEY_UNKNOWN_KEY at steps\[0\]\.timout/);
+  t.match(res.stdout, /error CAIRN_E_JOURNEY_UNKNOWN_STEP at steps\[0\]\.next: no step has the id 'nowhere'/);
+  t.match(res.stderr, /has 2 error\(s\)/);
+});
