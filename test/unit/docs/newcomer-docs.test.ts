@@ -15,3 +15,29 @@ void t.test('README says exactly when cairn up starts its own nats-server', asyn
   t.match(readme, /A `NATS_URL` that does not answer is an error/);
   t.notMatch(readme, /starts everything with an embedded nats-server/);
 });
+
+void t.test('docs/configuration.md lists every stream and bucket Cairn provisions', async (t) => {
+  const { BUCKETS, STREAMS } = await import('../../../libs/bus/index.js');
+  const doc = await read('docs/configuration.md');
+  const table = doc.split(/^## Streams and buckets$/m)[1]?.split(/^## /m)[0] ?? '';
+  const rows = table.split('\n').filter((l) => l.startsWith('| '));
+  for (const name of Object.values(STREAMS)) {
+    t.ok(
+      rows.some((r) => r.startsWith(`| ${name} |`)),
+      `stream ${name}`,
+    );
+  }
+  for (const name of Object.values(BUCKETS)) {
+    t.ok(
+      rows.some((r) => r.split('|')[1]?.includes(`\`${name}\``) && r.includes('| KV |')),
+      `bucket ${name}`,
+    );
+  }
+});
+
+void t.test('docs/ingest.md says `nats pub` needs the nats CLI, and where to get it', async (t) => {
+  const ingest = flat(await read('docs/ingest.md'));
+  t.match(ingest, /`nats pub events\.track/);
+  t.match(ingest, /`nats` is the NATS command-line tool, installed apart from Cairn/);
+  t.match(ingest, /github\.com\/nats-io\/natscli/);
+});
