@@ -56,6 +56,8 @@ export const JourneyVersionSchema = z.object({
   hash: z.string(),
   publishedAt: z.number(),
   document: documentSchema,
+  /** The text as the author wrote it (YAML or JSON), for `cairn journey show`; absent in older versions. */
+  source: z.string().optional(),
 });
 export type JourneyVersion = z.output<typeof JourneyVersionSchema>;
 
@@ -85,6 +87,8 @@ export interface PublishOptions {
   previous?: 'drain' | 'archive';
   /** Publish time (default Date.now()). */
   now?: number;
+  /** The document's text as written, kept with the version. */
+  source?: string;
 }
 
 export interface PublishResult {
@@ -115,6 +119,7 @@ export async function publishJourneyVersion(
       hash: journeyHash(doc),
       publishedAt: opts.now ?? Date.now(),
       document: doc,
+      ...(opts.source !== undefined && { source: opts.source }),
     };
     try {
       await kv.create(journeyVersionKey(doc.id, version), journeyVersionCodec.encode(value));

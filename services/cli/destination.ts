@@ -14,6 +14,7 @@ import {
   type DeliverJob,
   type Destination,
 } from '../../libs/bus/index.js';
+import { formatDuration } from '../../libs/journey/index.js';
 import { EgressPolicy, NatsPublisher, sendWebhook } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
@@ -55,7 +56,9 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
   show: `Usage: cairn destination show <id>
 
-Prints one destination as YAML, with secrets and header values masked.
+Prints one destination as YAML, the way \`cairn destination put\` accepts it (durations such
+as timeout: 5s), with secrets and header values masked: write the real ones before putting it
+again.
 
 Example:
   cairn destination show demo-webhook
@@ -84,6 +87,29 @@ export function maskDestination(dest: Destination): Record<string, unknown> {
     if (dest.headers !== undefined) {
       out['headers'] = Object.fromEntries(Object.keys(dest.headers).map((k) => [k, '****']));
     }
+  }
+  return out;
+}
+
+/**
+ * The destination as a file `cairn destination put` accepts (durations written `5s`, no stored
+ * bookkeeping), with secrets and header values masked.
+ */
+export function destinationFile(dest: Destination): Record<string, unknown> {
+  const masked = maskDestination(dest);
+  const out: Record<string, unknown> = { id: dest.id, type: dest.type };
+  if (dest.type === 'webhook') {
+    out['url'] = dest.url;
+    for (const k of ['secret', 'secrets', 'headers'] as const)
+      if (masked[k] !== undefined) out[k] = masked[k];
+    if (dest.timeoutMs !== undefined) out['timeout'] = formatDuration(dest.timeoutMs);
+  } else out['subject'] = dest.subject;
+  if (dest.retryBudgetMs !== undefined) out['retryBudget'] = formatDuration(dest.retryBudgetMs);
+  if (dest.concurrency !== undefined) out['concurrency'] = dest.concurrency;
+  if (dest.rateLimit !== undefined) out['rateLimit'] = dest.rateLimit;
+  if (dest.circuit !== undefined) {
+    const { cooldownMs, ...rest } = dest.circuit;
+    out['circuit'] = { ...rest, ...(cooldownMs !== undefined && { cooldown: formatDuration(cooldownMs) }) };
   }
   return out;
 }
@@ -166,7 +192,15 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
       const dest = await withBus(io, url, (bus) => getDestination(bus, id));
       if (!dest)
         throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
-      io.out(toYaml(maskDestination(dest)).trimEnd());
+      if (dest.disabled) {
+        io.out(
+          `# disabled ${new Date(dest.disabled.at).toISOString()}: ${dest.disabled.reason} (putting it again enables it)`,
+        );
+      }
+      const file = destinationFile(dest);
+      if (dest.type === 'webhook' && (signingSecrets(dest).length > 0 || dest.headers !== undefined))
+        io.out('# secrets and header values are masked: write the real ones before putting this again');
+      io.out(toYaml(file).trimEnd());
       return 0;
     }
     case 'test': {

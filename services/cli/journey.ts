@@ -37,7 +37,7 @@ Commands:
   validate <file>                          check a journey offline: every issue, one per line
   publish <file> [--previous drain|archive] validate, then store a new version
   list                                     every journey, its head version and status
-  show <id> [--version <n>]                a journey's head (or version n) as YAML
+  show <id> [--version <n>] [--compiled]   a journey's head (or version n) as written
   archive <id>                             stop new entries; running instances exit
   preview <file|id> --step <step> --event <json> [--profile <json>]
                                            the exact payload a send step would send
@@ -81,13 +81,15 @@ Example:
 
 Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
-  show: `Usage: cairn journey show <id> [--version <n>]
+  show: `Usage: cairn journey show <id> [--version <n>] [--compiled]
 
-Prints the active (else the latest) version of a journey, or version n, as YAML. A comment
-line above it names the version, its status, when it was published and its hash.
+Prints the active (else the latest) version of a journey, or version n, as it was written:
+the output passes \`cairn journey validate\` and can be published again. A comment line above
+it names the version, its status, when it was published and its hash.
 
 Options:
   --version <n>      that version
+  --compiled         the compiled form the services run (durations in ms, defaults filled in)
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
 
 Example:
@@ -126,6 +128,7 @@ const OPTIONS = {
   step: { type: 'string' },
   event: { type: 'string' },
   profile: { type: 'string' },
+  compiled: { type: 'boolean' },
 } as const;
 
 export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -151,8 +154,12 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const checked = await validateFile(io, file);
       if (!checked.journey) return checked.code;
       const doc = checked.journey;
+      const source = checked.source;
       const { published, ended } = await withBus(io, url, async (bus, config) => {
-        const published = await publishJourneyVersion(bus, doc, previous === undefined ? {} : { previous });
+        const published = await publishJourneyVersion(bus, doc, {
+          source,
+          ...(previous !== undefined && { previous }),
+        });
         const ended =
           published.previous?.status === 'archived'
             ? await endArchivedInstances(bus, {
@@ -203,10 +210,22 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
         );
       }
       const status = shown.head.versions[String(shown.version)] ?? 'unknown';
-      io.out(
-        `# ${id} v${shown.version} (${status}), published ${new Date(shown.stored.publishedAt).toISOString()}, hash ${shown.stored.hash}`,
-      );
-      io.out(toYaml(shown.stored.document).trimEnd());
+      const { stored } = shown;
+      const header = `# ${id} v${shown.version} (${status}), published ${new Date(stored.publishedAt).toISOString()}, hash ${stored.hash}`;
+      // As written (it validates and publishes again); the compiled form on request, or for a
+      // version published before sources were kept.
+      if (values.compiled || stored.source === undefined) {
+        io.out(header);
+        io.out(
+          values.compiled
+            ? '# the compiled form: durations in milliseconds, defaults filled in'
+            : '# stored before sources were kept: the compiled form (durations in milliseconds), not the text as written',
+        );
+        io.out(toYaml(stored.document).trimEnd());
+        return 0;
+      }
+      if (!/^\s*[[{]/.test(stored.source)) io.out(header); // a comment line would break JSON
+      io.out(stored.source.trimEnd());
       return 0;
     }
     case 'archive': {
@@ -292,8 +311,9 @@ function describeHead(head: JourneyHead): string {
 export async function validateFile(
   io: CliIo,
   file: string,
-): Promise<{ code: ExitCode; journey?: JourneyDocument }> {
-  const result = parseJourney(await readText(io, file));
+): Promise<{ code: ExitCode; journey?: JourneyDocument; source?: string }> {
+  const source = await readText(io, file);
+  const result = parseJourney(source);
   const issues = result.ok ? result.warnings : [...result.errors, ...result.warnings];
   for (const issue of issues) io.out(formatIssue(file, issue));
   if (!result.ok) {
@@ -305,7 +325,7 @@ export async function validateFile(
   io.out(
     `${file}: ok (${result.journey.id}${result.warnings.length ? `, ${result.warnings.length} warning(s)` : ''})`,
   );
-  return { code: 0, journey: result.journey };
+  return { code: 0, journey: result.journey, source };
 }
 
 /** A journey from a file (offline, as version 1) or, when no such file exists, the stored one. */

@@ -1,6 +1,6 @@
 // The author's path as a newcomer walks it, with the built binary (bin/cairn.js, needs
 // `npm run build`) on a real nats-server: every command says what happened and what to do.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import t from 'tap';
@@ -147,4 +147,40 @@ void t.test("journey validate reports a typo'd key and an unknown next in one ru
   t.match(res.stdout, /error CAIRN_E_JOURNEY_UNKNOWN_KEY at steps\[0\]\.timout/);
   t.match(res.stdout, /error CAIRN_E_JOURNEY_UNKNOWN_STEP at steps\[0\]\.next: no step has the id 'nowhere'/);
   t.match(res.stderr, /has 2 error\(s\)/);
+});
+
+void t.test('journey show and destination show print what validate and put accept', async (t) => {
+  const nats = await withNats(t);
+  const env = { NATS_URL: nats.url };
+  const written = `# my journey\nid: wait-then-send\nname: Wait then send\ntrigger: { event: signed_up }\nentry: { mode: once }\nsteps:\n  - { id: wait, type: delay, after: 10s }\n  - { id: send, type: send, to: [sink], event: Welcome }\n`;
+  const dir = t.testdir({
+    'j.yaml': written,
+    'sink.yaml':
+      'id: sink\ntype: webhook\nurl: https://example.com/hook\ntimeout: 5s\nretryBudget: 2h\ncircuit: { failureRate: 0.5, cooldown: 30s }\n',
+  });
+  t.equal((await cairnBin(['destination', 'put', join(dir, 'sink.yaml')], env)).code, 0);
+  t.equal((await cairnBin(['journey', 'publish', join(dir, 'j.yaml')], env)).code, 0);
+
+  const shown = await cairnBin(['journey', 'show', 'wait-then-send'], env);
+  t.equal(shown.code, 0, shown.stderr);
+  t.match(shown.stdout, /^# wait-then-send v1 \(active\), published /);
+  t.ok(shown.stdout.endsWith(written), 'the text as written');
+  const again = join(dir, 'shown.yaml');
+  writeFileSync(again, shown.stdout);
+  const valid = await cairnBin(['journey', 'validate', again]);
+  t.equal(valid.code, 0, valid.stdout + valid.stderr);
+
+  const compiled = await cairnBin(['journey', 'show', 'wait-then-send', '--compiled'], env);
+  t.match(compiled.stdout, /after: 10000/);
+
+  const dest = await cairnBin(['destination', 'show', 'sink'], env);
+  t.equal(dest.code, 0, dest.stderr);
+  t.match(dest.stdout, /^timeout: 5s$/m);
+  t.match(dest.stdout, /^retryBudget: 2h$/m);
+  t.match(dest.stdout, /cooldown: 30s/);
+  t.notMatch(dest.stdout, /^v: |timeoutMs|retryBudgetMs|cooldownMs/m);
+  const destAgain = join(dir, 'sink-shown.yaml');
+  writeFileSync(destAgain, dest.stdout);
+  const put = await cairnBin(['destination', 'put', destAgain], env);
+  t.equal(put.code, 0, put.stdout + put.stderr);
 });
