@@ -89,11 +89,15 @@ export interface PublishOptions {
   now?: number;
   /** The document's text as written, kept with the version. */
   source?: string;
+  /** Make no version when the active one has the same content (hash); the result says `unchanged`. */
+  ifChanged?: boolean;
 }
 
 export interface PublishResult {
   id: string;
   version: number;
+  /** The active version has this content already (same hash): no version was made. */
+  unchanged?: true;
   previous?: { version: number; status: VersionStatus };
 }
 
@@ -109,6 +113,11 @@ export async function publishJourneyVersion(
   const kv = await bucket(bus);
   const previousStatus: VersionStatus = opts.previous === 'archive' ? 'archived' : 'draining';
   const head = await readJourneyHead(bus, doc.id);
+  // The same content as the active version: nothing to publish.
+  if (opts.ifChanged && head?.active != null) {
+    const active = await readJourneyVersion(bus, doc.id, head.active);
+    if (active?.hash === journeyHash(doc)) return { id: doc.id, version: head.active, unchanged: true };
+  }
   // Claim a version number: `create` fails when another publisher (or an interrupted one) has it.
   let version = (head?.latest ?? 0) + 1;
   for (let attempt = 1; ; attempt++) {

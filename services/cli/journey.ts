@@ -58,7 +58,8 @@ Example:
   publish: `Usage: cairn journey publish <file> [--previous drain|archive]
 
 Validates the file (nothing is stored on errors), then stores it as the journey's next version
-and makes it active.
+and makes it active. A file with the same content as the active version (same hash) makes no
+new version, and says so.
 
 What becomes of the version that was active:
   --previous drain     (default) new entries go to the new version; instances already running
@@ -158,10 +159,11 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const { published, ended } = await withBus(io, url, async (bus, config) => {
         const published = await publishJourneyVersion(bus, doc, {
           source,
+          ifChanged: true,
           ...(previous !== undefined && { previous }),
         });
         const ended =
-          published.previous?.status === 'archived'
+          !published.unchanged && published.previous?.status === 'archived'
             ? await endArchivedInstances(bus, {
                 journeyId: published.id,
                 version: published.previous.version,
@@ -170,6 +172,12 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
             : undefined;
         return { published, ended };
       });
+      if (published.unchanged) {
+        io.out(
+          `unchanged: ${published.id} v${published.version} is active with the same content; no new version`,
+        );
+        return 0;
+      }
       io.out(`published ${published.id} v${published.version}`);
       if (published.previous && ended !== undefined)
         io.out(`archived v${published.previous.version}: ending its ${ended} running instance(s)`);

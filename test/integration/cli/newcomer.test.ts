@@ -9,6 +9,7 @@ import { waitUntil } from '../../helpers/bus.js';
 import { startHttpSink } from '../../helpers/http-sink.js';
 import { withNats } from '../../helpers/nats-server.js';
 import { cairnBin, startUpBin } from './bin.js';
+import { REPO } from './helpers.js';
 
 const JOURNEY = `id: forward
 name: Forward
@@ -183,4 +184,18 @@ void t.test('journey show and destination show print what validate and put accep
   writeFileSync(destAgain, dest.stdout);
   const put = await cairnBin(['destination', 'put', destAgain], env);
   t.equal(put.code, 0, put.stdout + put.stderr);
+});
+
+void t.test('publishing an unchanged file makes no new version, and says so', async (t) => {
+  const nats = await withNats(t);
+  const env = { NATS_URL: nats.url };
+  const file = join(REPO, 'examples/journeys/form-forwarding.yaml');
+  const first = await cairnBin(['journey', 'publish', file], env);
+  t.match(first.stdout, /published form-forwarding v1\n/);
+  const again = await cairnBin(['journey', 'publish', file], env);
+  t.equal(again.code, 0, again.stderr);
+  t.match(again.stdout, /unchanged: form-forwarding v1 is active with the same content; no new version\n/);
+  t.notMatch(again.stdout, /published|drains/);
+  const list = await cairnBin(['journey', 'list'], env);
+  t.match(list.stdout, /^form-forwarding {2}active v1 {2}\(v1 active\)$/m);
 });
