@@ -14,9 +14,12 @@ import {
   publishJourneyVersion,
   readJourneyHead,
   readJourneyVersion,
+  listDestinations,
+  type Bus,
   type JourneyHead,
 } from '../../libs/bus/index.js';
 import {
+  closest,
   compile,
   makeEvent,
   parseJourney,
@@ -55,11 +58,12 @@ as <file>:<line>:<col>: error <code> at <path>: <message> (hint: …), and exits
 
 Example:
   cairn journey validate examples/journeys/cart-abandonment.yaml`,
-  publish: `Usage: cairn journey publish <file> [--previous drain|archive]
+  publish: `Usage: cairn journey publish <file> [--previous drain|archive] [--allow-missing-destinations]
 
 Validates the file (nothing is stored on errors), then stores it as the journey's next version
 and makes it active. A file with the same content as the active version (same hash) makes no
-new version, and says so.
+new version, and says so. Every destination a send names (\`to:\`) must exist
+(\`cairn destination list\`).
 
 What becomes of the version that was active:
   --previous drain     (default) new entries go to the new version; instances already running
@@ -68,6 +72,9 @@ What becomes of the version that was active:
                        notice); use it when the old steps must not run any more
 
 Options:
+  --allow-missing-destinations   publish even when a destination does not exist yet: a
+                                 warning; until it is put, its deliveries are retried, then
+                                 dead-lettered (unknown_destination)
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
 
 Example:
@@ -130,6 +137,7 @@ const OPTIONS = {
   event: { type: 'string' },
   profile: { type: 'string' },
   compiled: { type: 'boolean' },
+  'allow-missing-destinations': { type: 'boolean' },
 } as const;
 
 export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -157,6 +165,7 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const doc = checked.journey;
       const source = checked.source;
       const { published, ended } = await withBus(io, url, async (bus, config) => {
+        await checkDestinations(io, bus, file, doc, values['allow-missing-destinations'] === true);
         const published = await publishJourneyVersion(bus, doc, {
           source,
           ifChanged: true,
@@ -294,6 +303,51 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
     }
     default:
       throw new CliError(`unknown command \`journey ${command}\``, 'See `cairn journey --help`');
+  }
+}
+
+/** Where the journey sends: each destination id with the path of its first use. */
+function destinationsOf(doc: JourneyDocument): Map<string, string> {
+  const out = new Map<string, string>();
+  doc.steps.forEach((step, i) => {
+    if (step.type !== 'send') return;
+    step.to.forEach((id, j) => {
+      if (!out.has(id)) out.set(id, `steps[${i}].to[${j}]`);
+    });
+  });
+  doc.exit.send?.to.forEach((id, j) => {
+    if (!out.has(id)) out.set(id, `exit.send.to[${j}]`);
+  });
+  return out;
+}
+
+/**
+ * Every destination a journey sends to must exist: an error with a did-you-mean, or with
+ * --allow-missing-destinations a warning (its deliveries wait for it, then go to the DLQ).
+ */
+async function checkDestinations(
+  io: CliIo,
+  bus: Bus,
+  file: string,
+  doc: JourneyDocument,
+  allowMissing: boolean,
+): Promise<void> {
+  const used = destinationsOf(doc);
+  if (used.size === 0) return;
+  const known = (await listDestinations(bus)).map((d) => d.id);
+  const missing = [...used].filter(([id]) => !known.includes(id));
+  if (missing.length === 0) return;
+  for (const [id, path] of missing) {
+    const guess = closest(id, known);
+    io.err(
+      `${file}: ${allowMissing ? 'warning' : 'error'} at ${path}: destination '${id}' does not exist (${guess ? `did you mean '${guess}'? ` : ''}destinations: ${known.join(', ') || 'none yet'})`,
+    );
+  }
+  if (!allowMissing) {
+    throw new CliError(
+      `${file} sends to ${missing.length} destination(s) that do not exist`,
+      'Put them first (`cairn destination put <file>`), fix the ids, or publish with --allow-missing-destinations when they come later',
+    );
   }
 }
 

@@ -190,6 +190,8 @@ void t.test('publishing an unchanged file makes no new version, and says so', as
   const nats = await withNats(t);
   const env = { NATS_URL: nats.url };
   const file = join(REPO, 'examples/journeys/form-forwarding.yaml');
+  const dest = join(REPO, 'examples/destinations/demo-webhook.yaml');
+  t.equal((await cairnBin(['destination', 'put', dest], env)).code, 0);
   const first = await cairnBin(['journey', 'publish', file], env);
   t.match(first.stdout, /published form-forwarding v1\n/);
   const again = await cairnBin(['journey', 'publish', file], env);
@@ -198,4 +200,39 @@ void t.test('publishing an unchanged file makes no new version, and says so', as
   t.notMatch(again.stdout, /published|drains/);
   const list = await cairnBin(['journey', 'list'], env);
   t.match(list.stdout, /^form-forwarding {2}active v1 {2}\(v1 active\)$/m);
+});
+
+void t.test('journey publish checks that its destinations exist', async (t) => {
+  const nats = await withNats(t);
+  const env = { NATS_URL: nats.url };
+  const dir = t.testdir({
+    'j.yaml':
+      'id: fwd\nname: Fwd\ntrigger: { event: x }\nentry: { mode: once }\nsteps:\n  - { id: s, type: send, to: [demo-webhok], event: X }\n',
+  });
+  t.equal(
+    (await cairnBin(['destination', 'put', join(REPO, 'examples/destinations/demo-webhook.yaml')], env)).code,
+    0,
+  );
+  const refused = await cairnBin(['journey', 'publish', join(dir, 'j.yaml')], env);
+  t.equal(refused.code, 1);
+  t.match(
+    refused.stderr,
+    /j\.yaml: error at steps\[0\]\.to\[0\]: destination 'demo-webhok' does not exist \(did you mean 'demo-webhook'\? destinations: demo-webhook\)/,
+  );
+  t.match(
+    refused.stderr,
+    /sends to 1 destination\(s\) that do not exist\. Put them first .*--allow-missing-destinations/,
+  );
+  t.match((await cairnBin(['journey', 'list'], env)).stdout, /no journeys yet/, 'nothing published');
+
+  const allowed = await cairnBin(
+    ['journey', 'publish', join(dir, 'j.yaml'), '--allow-missing-destinations'],
+    env,
+  );
+  t.equal(allowed.code, 0, allowed.stderr);
+  t.match(
+    allowed.stderr,
+    /j\.yaml: warning at steps\[0\]\.to\[0\]: destination 'demo-webhok' does not exist/,
+  );
+  t.match(allowed.stdout, /published fwd v1/);
 });
