@@ -236,3 +236,51 @@ void t.test('journey publish checks that its destinations exist', async (t) => {
   );
   t.match(allowed.stdout, /published fwd v1/);
 });
+
+void t.test('dlq show: ISO times and the message decoded, not base64', async (t) => {
+  const nats = await withNats(t);
+  const env = { NATS_URL: nats.url };
+  const dir = t.testdir({
+    'sink.yaml': 'id: sink\ntype: webhook\nurl: http://127.0.0.1:9/hook\n',
+    'forward.yaml': JOURNEY,
+  });
+  // The guard kept: the delivery to loopback is dead-lettered at once (egress_denied).
+  const up = await startUpBin({ ...env, CAIRN_WRITE_KEYS: 'wk', CAIRN_EGRESS_ALLOW_LOOPBACK: 'false' });
+  t.teardown(() => up.stop());
+  t.equal((await cairnBin(['destination', 'put', join(dir, 'sink.yaml')], env)).code, 0);
+  t.equal((await cairnBin(['journey', 'publish', join(dir, 'forward.yaml')], env)).code, 0);
+  const track = (body: object) =>
+    fetch(`http://127.0.0.1:${up.httpPort}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('wk:').toString('base64')}` },
+      body: JSON.stringify(body),
+    });
+  t.equal((await track({ event: 'no_user', messageId: 'n-1' })).status, 200, 'accepted, then dead-lettered');
+  t.equal((await track({ userId: 'ada', event: 'form_submitted', messageId: 'f-1' })).status, 200);
+  let lines: string[] = [];
+  await waitUntil(
+    async () => {
+      lines = (await cairnBin(['dlq', 'list'], env)).stdout.split('\n').filter(Boolean);
+      return lines.length === 2;
+    },
+    20_000,
+    'two dead letters',
+  );
+  const ingestSeq = lines.find((l) => l.includes('dlq.ingest'))!.split(' ')[0]!;
+  const deliverSeq = lines.find((l) => l.includes('dlq.deliver'))!.split(' ')[0]!;
+
+  const ingest = await cairnBin(['dlq', 'show', ingestSeq], env);
+  t.equal(ingest.code, 0, ingest.stderr);
+  t.match(ingest.stdout, /^message:\n(.*\n)*  event: no_user\n/m, 'the event as JSON');
+  t.notMatch(ingest.stdout, /^payload:/m);
+  t.match(ingest.stdout, /^at: "?\d{4}-\d\d-\d\dT/m);
+
+  const deliver = await cairnBin(['dlq', 'show', deliverSeq], env);
+  t.equal(deliver.code, 0, deliver.stderr);
+  t.match(deliver.stdout, /reason: egress_denied/);
+  t.match(deliver.stdout, /^job:\n/m);
+  t.match(deliver.stdout, /eventReceivedAt: "?\d{4}-\d\d-\d\dT/);
+  t.match(deliver.stdout, /^ {4}at: "?\d{4}-\d\d-\d\dT/m, 'attempt times');
+  t.notMatch(deliver.stdout, /^payload:/m, 'no base64 blob');
+  t.notMatch(deliver.stdout, /: 1[78]\d{11}\n/, 'no epoch milliseconds');
+});
