@@ -284,3 +284,30 @@ void t.test('dlq show: ISO times and the message decoded, not base64', async (t)
   t.notMatch(deliver.stdout, /^payload:/m, 'no base64 blob');
   t.notMatch(deliver.stdout, /: 1[78]\d{11}\n/, 'no epoch milliseconds');
 });
+
+void t.test(
+  'an unknown key gets its own path and a did-you-mean; an exit rule with send names the { rules, send } form',
+  async (t) => {
+    const dir = t.testdir({
+      'crm.yaml':
+        'id: crm\ntype: webhook\nurl: https://example.com/hook\ntimout: 5s\ncircuit: { coldown: 30s }\n',
+      'exit.yaml':
+        'id: j\nname: J\ntrigger: { event: x }\nentry: { mode: once }\nexit:\n  - { event: y, send: { to: [crm], event: Bye } }\nsteps:\n  - { id: e, type: exit }\n',
+    });
+    const nats = await withNats(t);
+    const put = await cairnBin(['destination', 'put', join(dir, 'crm.yaml')], { NATS_URL: nats.url });
+    t.equal(put.code, 1);
+    t.match(
+      put.stdout,
+      /crm\.yaml: error CAIRN_E_DESTINATION_INVALID at timout: unknown key 'timout' \(did you mean 'timeout'\?/,
+    );
+    t.match(put.stdout, /at circuit\.coldown: unknown key 'coldown' \(did you mean 'cooldown'\?/);
+
+    const exit = await cairnBin(['journey', 'validate', join(dir, 'exit.yaml')]);
+    t.equal(exit.code, 1);
+    t.match(
+      exit.stdout,
+      /error CAIRN_E_JOURNEY_UNKNOWN_KEY at exit\[0\]\.send: .*exit: \{ rules: \[\{ event: \.\.\. \}\], send: \{/,
+    );
+  },
+);
