@@ -81,6 +81,24 @@ void t.test(
       body: JSON.stringify({ userId: 'ada', event: 'x' }),
     });
     t.equal(res.status, 401);
+
+    // GET / on the HTTP port: one line of JSON pointing at the API and the docs.
+    const root = await fetch(`http://127.0.0.1:${up.httpPort}/`);
+    t.equal(root.status, 200);
+    const text = await root.text();
+    t.equal(text.split('\n').length, 1, 'one line');
+    t.match(JSON.parse(text), {
+      api: [
+        'POST /v1/track',
+        'POST /v1/identify',
+        'POST /v1/page',
+        'POST /v1/screen',
+        'POST /v1/group',
+        'POST /v1/alias',
+        'POST /v1/batch',
+      ],
+      docs: /docs\/ingest\.md/,
+    });
   },
 );
 
