@@ -41,3 +41,23 @@ void t.test('docs/ingest.md says `nats pub` needs the nats CLI, and where to get
   t.match(ingest, /`nats` is the NATS command-line tool, installed apart from Cairn/);
   t.match(ingest, /github\.com\/nats-io\/natscli/);
 });
+
+void t.test(
+  'README names the Node.js line, and what package.json engines and the lockfile say',
+  async (t) => {
+    const readme = flat(await read('README.md'));
+    const pkg = JSON.parse(await read('package.json')) as { engines: { node: string } };
+    const lock = JSON.parse(await read('package-lock.json')) as {
+      packages: Record<string, { engines?: { node?: string } }>;
+    };
+    t.match(readme, /## Start here \(a fresh machine: Node\.js 22 LTS or newer, npm, make\)/);
+    t.equal(pkg.engines.node, '>=20');
+    t.equal(lock.packages['']?.engines?.node, pkg.engines.node, 'the lockfile agrees');
+    t.match(readme, new RegExp(`Node 20 \\(\`engines: ${pkg.engines.node}\`\\) still runs`));
+    // The dependencies README names as wanting Node 22 do, in the lockfile.
+    for (const dep of ['@nats-io/nuid', 'cookie']) {
+      t.match(readme, `\`${dep}\``);
+      t.match(lock.packages[`node_modules/${dep}`]?.engines?.node, /22/, `${dep} declares Node 22`);
+    }
+  },
+);
