@@ -44,6 +44,12 @@ void t.test('cairn up is a development mode: a local sink receives deliveries, a
   t.equal(res.status, 200);
   await sink.waitFor(1, 20_000);
   t.equal(sink.requests[0]?.path, '/hook', 'delivered to the sink on loopback');
+  await waitUntil(
+    async () =>
+      /-> delivered \(http 200\) at /.test((await cairnBin(['inspect', 'user', 'ada'], env)).stdout),
+    10_000,
+    'inspect user shows the delivery as delivered',
+  );
   t.equal(await up.stop(), 0);
 
   // `destination test` follows the sender's settings: refused, with the variables named.
@@ -301,6 +307,16 @@ void t.test('dlq show: ISO times and the message decoded, not base64', async (t)
   t.match(deliver.stdout, /^ {4}at: "?\d{4}-\d\d-\d\dT/m, 'attempt times');
   t.notMatch(deliver.stdout, /^payload:/m, 'no base64 blob');
   t.notMatch(deliver.stdout, /: 1[78]\d{11}\n/, 'no epoch milliseconds');
+
+  // The person's timeline says what became of the delivery, not only that it was sent.
+  const inspect = await cairnBin(['inspect', 'user', 'ada'], env);
+  t.equal(inspect.code, 0, inspect.stderr);
+  t.match(
+    inspect.stdout,
+    new RegExp(
+      `forward v1  sent  step=send.* -> dead-lettered \\(egress_denied\\) at \\S+: cairn dlq show ${deliverSeq}`,
+    ),
+  );
 });
 
 void t.test(
