@@ -12,8 +12,8 @@ install: $(NODE_MODULES)
 build: install
 	npm run build
 
-# Everything end to end: cairn up (embedded nats-server when none answers), the examples,
-# a local webhook sink, and a few demo events.
+# Everything end to end: cairn up (a local nats-server when NATS_URL is unset and none answers
+# at nats://127.0.0.1:4222), the examples, a local webhook sink, and a few demo events.
 run: build
 	node scripts/demo.mjs
 

@@ -1,8 +1,8 @@
 // `make run`: Cairn end to end on one machine. Starts a webhook sink on 127.0.0.1:8099 that
-// prints each delivery, `cairn up` (which starts a local nats-server when none answers), puts
-// the example destination and journeys, publishes a few demo events, and keeps running until
-// Ctrl-C. With CAIRN_DEMO_EXIT=1 it exits 0 once the three expected deliveries arrived (1 after
-// 60 s otherwise): that is how CI runs it.
+// prints each delivery, `cairn up` (which starts a local nats-server when NATS_URL is unset and
+// nothing answers at nats://127.0.0.1:4222), puts the example destination and journeys,
+// publishes a few demo events, and keeps running until Ctrl-C. With CAIRN_DEMO_EXIT=1 it exits 0
+// once the three expected deliveries arrived (1 after 60 s otherwise): that is how CI runs it.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { parseDurationMs } from '../config/index.js';
 import type { Bus } from './connection.js';
+import { closest } from '../journey/index.js';
 import { BUCKETS } from './topology.js';
 
 export const DESTINATION_INVALID = 'CAIRN_E_DESTINATION_INVALID';
@@ -231,20 +232,42 @@ function deliverySettingsOf(f: FileDelivery): DeliverySettings {
   return out;
 }
 
-function issuesOf(error: z.ZodError): DestinationIssue[] {
-  return error.issues.map((i) => {
+const FILE_KEYS = {
+  webhook: ['id', 'type', 'url', 'secret', 'secrets', 'headers', 'timeout', ...Object.keys(fileDelivery)],
+  nats: ['id', 'type', 'subject', ...Object.keys(fileDelivery)],
+  circuit: ['failureRate', 'minRequests', 'cooldown'],
+};
+
+/** The keys a file may have at `path` (the top level of its type, or `circuit`). */
+function knownKeys(path: PropertyKey[], input: unknown): string[] {
+  if (path.at(-1) === 'circuit') return FILE_KEYS.circuit;
+  const type = (input as { type?: unknown } | null)?.type;
+  return type === 'nats' ? FILE_KEYS.nats : FILE_KEYS.webhook;
+}
+
+function issuesOf(error: z.ZodError, input?: unknown): DestinationIssue[] {
+  return error.issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') {
+      // One issue per key, at the key's own path, with the closest known key.
+      const known = knownKeys(i.path, input);
+      return i.keys.map((key) => {
+        const guess = closest(key, known);
+        return {
+          path: [...i.path.map(String), key].join('.'),
+          message: `unknown key '${key}' (${guess ? `did you mean '${guess}'? ` : ''}known keys: ${known.join(', ')})`,
+        };
+      });
+    }
     const path = i.path.map(String).join('.') || 'type';
-    let message = i.message;
-    if (path === 'type' && i.code !== 'unrecognized_keys') message = 'must be webhook or nats';
-    if (i.code === 'unrecognized_keys') message = `unknown key(s) ${i.keys.join(', ')}`;
-    return { path, message };
+    const message = path === 'type' ? 'must be webhook or nats' : i.message;
+    return [{ path, message }];
   });
 }
 
 /** The file form (YAML/JSON already parsed) -> the KV value; throws DestinationError. */
 export function parseDestinationFile(obj: unknown): Destination {
   const parsed = DestinationFileSchema.safeParse(obj);
-  if (!parsed.success) throw new DestinationError(issuesOf(parsed.error), { cause: parsed.error });
+  if (!parsed.success) throw new DestinationError(issuesOf(parsed.error, obj), { cause: parsed.error });
   const f = parsed.data;
   if (f.type === 'nats') {
     return { v: 1, id: f.id, type: 'nats', subject: f.subject, ...deliverySettingsOf(f) };

@@ -56,6 +56,8 @@ export const JourneyVersionSchema = z.object({
   hash: z.string(),
   publishedAt: z.number(),
   document: documentSchema,
+  /** The text as the author wrote it (YAML or JSON), for `cairn journey show`; absent in older versions. */
+  source: z.string().optional(),
 });
 export type JourneyVersion = z.output<typeof JourneyVersionSchema>;
 
@@ -85,11 +87,17 @@ export interface PublishOptions {
   previous?: 'drain' | 'archive';
   /** Publish time (default Date.now()). */
   now?: number;
+  /** The document's text as written, kept with the version. */
+  source?: string;
+  /** Make no version when the active one has the same content (hash); the result says `unchanged`. */
+  ifChanged?: boolean;
 }
 
 export interface PublishResult {
   id: string;
   version: number;
+  /** The active version has this content already (same hash): no version was made. */
+  unchanged?: true;
   previous?: { version: number; status: VersionStatus };
 }
 
@@ -105,6 +113,11 @@ export async function publishJourneyVersion(
   const kv = await bucket(bus);
   const previousStatus: VersionStatus = opts.previous === 'archive' ? 'archived' : 'draining';
   const head = await readJourneyHead(bus, doc.id);
+  // The same content as the active version: nothing to publish.
+  if (opts.ifChanged && head?.active != null) {
+    const active = await readJourneyVersion(bus, doc.id, head.active);
+    if (active?.hash === journeyHash(doc)) return { id: doc.id, version: head.active, unchanged: true };
+  }
   // Claim a version number: `create` fails when another publisher (or an interrupted one) has it.
   let version = (head?.latest ?? 0) + 1;
   for (let attempt = 1; ; attempt++) {
@@ -115,6 +128,7 @@ export async function publishJourneyVersion(
       hash: journeyHash(doc),
       publishedAt: opts.now ?? Date.now(),
       document: doc,
+      ...(opts.source !== undefined && { source: opts.source }),
     };
     try {
       await kv.create(journeyVersionKey(doc.id, version), journeyVersionCodec.encode(value));

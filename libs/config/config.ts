@@ -397,7 +397,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: 'CAIRN_EGRESS_ALLOW_LOOPBACK',
     default: 'false',
-    description: 'Allow webhook destinations on loopback/private addresses (dev and tests only).',
+    description:
+      'Allow webhook destinations on loopback/private addresses (dev and tests only; `cairn up` sets it when unset).',
     hint: 'use true or false',
     schema: bool,
   },

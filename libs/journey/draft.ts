@@ -13,6 +13,8 @@ export interface Draft {
   steps: Array<Step | undefined>;
   /** The `id` of every step as written (for references and duplicates), even of a failed step. */
   stepIds: Array<string | undefined>;
+  /** Every step as written, so that a step that failed its schema still has its references checked. */
+  rawSteps: unknown[];
   events?: Record<string, EventDeclaration>;
   /** True when every step parsed and the steps section is a list. */
   stepsComplete: boolean;

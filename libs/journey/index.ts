@@ -71,3 +71,4 @@ export {
   type TimelineSend,
   type TimelineTimer,
 } from './simulate.js';
+export { closest, didYouMean } from './suggest.js';

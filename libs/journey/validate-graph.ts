@@ -1,5 +1,6 @@
 // The step graph: unique ids, references that resolve, forward-only `next` (no cycles except a
 // hold's restart), and every step reachable from the first.
+import { isPlainObject } from './conditions.js';
 import type { Draft } from './draft.js';
 import { stepBranches } from './draft.js';
 import { JourneyCodes } from './errors.js';
@@ -39,6 +40,28 @@ export function stepEdges(step: Step, at: number): Edge[] {
   }
 }
 
+/**
+ * The references of a step that failed its schema (a typo'd key, a bad value), read from what
+ * was written: each `next`, `else`, `timeout.next` and branch `next` that is a string, so that
+ * an unknown step there is reported together with the typo.
+ */
+export function looseEdges(raw: unknown, at: number): Edge[] {
+  if (!isPlainObject(raw)) return [];
+  const edges: Edge[] = [];
+  const add = (target: unknown, ...path: PathSegment[]): void => {
+    if (typeof target === 'string') edges.push({ path: ['steps', at, ...path], target });
+  };
+  add(raw['next'], 'next');
+  add(raw['else'], 'else');
+  if (isPlainObject(raw['timeout'])) add(raw['timeout']['next'], 'timeout', 'next');
+  if (Array.isArray(raw['branches'])) {
+    raw['branches'].forEach((b: unknown, j: number) => {
+      if (isPlainObject(b) && b['restart'] !== true) add(b['next'], 'branches', j, 'next');
+    });
+  }
+  return edges;
+}
+
 export function checkGraph(draft: Draft): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const firstIndex = new Map<string, number>();
@@ -61,8 +84,7 @@ export function checkGraph(draft: Draft): ValidationIssue[] {
 
   let unresolved = false;
   draft.steps.forEach((step, i) => {
-    if (!step) return;
-    for (const edge of stepEdges(step, i)) {
+    for (const edge of step ? stepEdges(step, i) : looseEdges(draft.rawSteps[i], i)) {
       if (edge.target === undefined) continue;
       const to = firstIndex.get(edge.target);
       if (to === undefined) {

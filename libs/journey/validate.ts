@@ -76,6 +76,19 @@ function parseStep(raw: unknown, i: number, issues: ValidationIssue[]): Step | u
   return parseSection(schema as z.ZodType<Step>, raw, ['steps', i], issues);
 }
 
+/** An exit issue at the author's path, and a rule's own `send:` pointed at the `{ rules, send }` form. */
+function exitIssue(issue: ValidationIssue, isList: boolean): ValidationIssue {
+  const path = isList ? issue.path.replace(/^exit\.rules/, 'exit') : issue.path;
+  if (issue.code === JourneyCodes.UNKNOWN_KEY && /^exit(\.rules)?\[\d+\]\.send$/.test(path)) {
+    return {
+      ...issue,
+      path,
+      hint: "an exit rule has no send of its own: one send for every rule goes next to them, as exit: { rules: [{ event: ... }], send: { to: [...], event: ... } } (docs/journeys.md); a rule's keys are event, where, sameKey",
+    };
+  }
+  return { ...issue, path };
+}
+
 function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Draft {
   for (const key of Object.keys(input)) {
     if (!(SECTIONS as string[]).includes(key)) {
@@ -97,7 +110,13 @@ function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Dra
     }
   }
   const present = (key: Section) => input[key] !== undefined;
-  const draft: Draft = { steps: [], stepIds: [], stepsComplete: true, exitIsList: Array.isArray(input.exit) };
+  const draft: Draft = {
+    steps: [],
+    stepIds: [],
+    rawSteps: [],
+    stepsComplete: true,
+    exitIsList: Array.isArray(input.exit),
+  };
   if (present('id')) draft.id = parseSection(SECTION_SCHEMAS.id, input.id, ['id'], issues);
   if (present('name')) draft.name = parseSection(SECTION_SCHEMAS.name, input.name, ['name'], issues);
   if (present('description')) {
@@ -107,11 +126,11 @@ function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Dra
     draft.trigger = parseSection(SECTION_SCHEMAS.trigger, input.trigger, ['trigger'], issues);
   draft.entry = parseSection(SECTION_SCHEMAS.entry, input.entry ?? {}, ['entry'], issues);
   // `exit: [rules]` is shorthand for `exit: { rules: [...] }`; issues keep the author's paths.
+  const exitIssues: ValidationIssue[] = [];
   if (draft.exitIsList) {
-    const found: ValidationIssue[] = [];
-    draft.exit = parseSection(SECTION_SCHEMAS.exit, { rules: input.exit }, ['exit'], found);
-    issues.push(...found.map((i) => ({ ...i, path: i.path.replace(/^exit\.rules/, 'exit') })));
-  } else draft.exit = parseSection(SECTION_SCHEMAS.exit, input.exit ?? {}, ['exit'], issues);
+    draft.exit = parseSection(SECTION_SCHEMAS.exit, { rules: input.exit }, ['exit'], exitIssues);
+  } else draft.exit = parseSection(SECTION_SCHEMAS.exit, input.exit ?? {}, ['exit'], exitIssues);
+  issues.push(...exitIssues.map((i) => exitIssue(i, draft.exitIsList)));
   if (present('events'))
     draft.events = parseSection(SECTION_SCHEMAS.events, input.events, ['events'], issues);
   const steps = parseSection(SECTION_SCHEMAS.steps, input.steps ?? [], ['steps'], issues);
@@ -121,6 +140,7 @@ function toDraft(input: Record<string, unknown>, issues: ValidationIssue[]): Dra
     if (!step) draft.stepsComplete = false;
     draft.steps.push(step);
     draft.stepIds.push(isPlainObject(raw) && typeof raw.id === 'string' ? raw.id : undefined);
+    draft.rawSteps.push(raw);
   }
   return draft;
 }

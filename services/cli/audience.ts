@@ -26,6 +26,41 @@ Options:
 
 Computed audiences come from CAIRN_AUDIENCES_FILE and follow traits; add/remove are for fed ones.`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const AUDIENCE_COMMAND_HELP: Record<string, string> = {
+  add: `Usage: cairn audience add <audience> <userId>... [--wait <seconds>]
+
+Puts users in a fed audience: publishes "Audience Entered" for each, and waits (default 5 s)
+for ingest to apply it.
+
+Example:
+  cairn audience add vip u1 u2
+
+Options:
+  --wait <seconds>   how long to wait for ingest (0: do not wait)
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  remove: `Usage: cairn audience remove <audience> <userId>... [--wait <seconds>]
+
+Takes users out of a fed audience: publishes "Audience Exited" for each.
+
+Example:
+  cairn audience remove vip u2
+
+Options:
+  --wait <seconds>   how long to wait for ingest (0: do not wait)
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  list: `Usage: cairn audience list [--user <userId>]
+
+Every audience with its member count (computed ones marked), or one user's audiences.
+
+Example:
+  cairn audience list --user u1
+
+Options:
+  --user <userId>    that user's audiences
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+};
+
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   'nats-url': { type: 'string' },
@@ -110,7 +145,7 @@ export async function audienceCommand(argv: string[], io: CliIo): Promise<ExitCo
   const { values, positionals } = parse(argv, OPTIONS, 'cairn audience');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(AUDIENCE_HELP);
+    io.out((command !== undefined && AUDIENCE_COMMAND_HELP[command]) || AUDIENCE_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const waitSeconds = Number(values.wait ?? '5');

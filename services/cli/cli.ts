@@ -11,7 +11,8 @@ import { simulateCommand } from './simulate.js';
 export const HELP = `Usage: cairn <command> [options]
 
 Commands:
-  up                       run every service in one process (starts a local nats-server if needed)
+  up                       run every service in one process, for development (starts a local
+                           nats-server if needed; webhooks may reach localhost)
   journey <command>        validate | publish | list | show | archive | preview journeys
   destination <command>    put | list | show | test destinations
   dlq <command>            list | show | retry | drop dead letters (failed deliveries)

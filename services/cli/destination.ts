@@ -14,6 +14,7 @@ import {
   type DeliverJob,
   type Destination,
 } from '../../libs/bus/index.js';
+import { formatDuration } from '../../libs/journey/index.js';
 import { EgressPolicy, NatsPublisher, sendWebhook } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
@@ -32,6 +33,51 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const DESTINATION_COMMAND_HELP: Record<string, string> = {
+  put: `Usage: cairn destination put <file>...
+
+Validates and stores destinations (YAML or JSON, one per file; the last write wins).
+docs/destinations.md lists the fields.
+
+Example:
+  cairn destination put examples/destinations/demo-webhook.yaml
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  list: `Usage: cairn destination list
+
+Every destination: id, type, URL or subject, whether it is signed or disabled.
+
+Example:
+  cairn destination list
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  show: `Usage: cairn destination show <id>
+
+Prints one destination as YAML, the way \`cairn destination put\` accepts it (durations such
+as timeout: 5s), with secrets and header values masked: write the real ones before putting it
+again.
+
+Example:
+  cairn destination show demo-webhook
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  test: `Usage: cairn destination test <id>
+
+Sends a signed sample delivery now and prints the answer, or what the sender would do with
+it. It follows the sender's egress settings: a sink on localhost needs
+CAIRN_EGRESS_ALLOW_LOOPBACK=true (which \`cairn up\` sets for itself).
+
+Example:
+  CAIRN_EGRESS_ALLOW_LOOPBACK=true cairn destination test demo-webhook
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+};
+
 /** A copy safe to print: the secret and header values are masked. */
 export function maskDestination(dest: Destination): Record<string, unknown> {
   const out: Record<string, unknown> = { ...dest };
@@ -41,6 +87,29 @@ export function maskDestination(dest: Destination): Record<string, unknown> {
     if (dest.headers !== undefined) {
       out['headers'] = Object.fromEntries(Object.keys(dest.headers).map((k) => [k, '****']));
     }
+  }
+  return out;
+}
+
+/**
+ * The destination as a file `cairn destination put` accepts (durations written `5s`, no stored
+ * bookkeeping), with secrets and header values masked.
+ */
+export function destinationFile(dest: Destination): Record<string, unknown> {
+  const masked = maskDestination(dest);
+  const out: Record<string, unknown> = { id: dest.id, type: dest.type };
+  if (dest.type === 'webhook') {
+    out['url'] = dest.url;
+    for (const k of ['secret', 'secrets', 'headers'] as const)
+      if (masked[k] !== undefined) out[k] = masked[k];
+    if (dest.timeoutMs !== undefined) out['timeout'] = formatDuration(dest.timeoutMs);
+  } else out['subject'] = dest.subject;
+  if (dest.retryBudgetMs !== undefined) out['retryBudget'] = formatDuration(dest.retryBudgetMs);
+  if (dest.concurrency !== undefined) out['concurrency'] = dest.concurrency;
+  if (dest.rateLimit !== undefined) out['rateLimit'] = dest.rateLimit;
+  if (dest.circuit !== undefined) {
+    const { cooldownMs, ...rest } = dest.circuit;
+    out['circuit'] = { ...rest, ...(cooldownMs !== undefined && { cooldown: formatDuration(cooldownMs) }) };
   }
   return out;
 }
@@ -86,7 +155,7 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
   const { values, positionals } = parse(argv, COMMON_OPTIONS, 'cairn destination');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(DESTINATION_HELP);
+    io.out((command !== undefined && DESTINATION_COMMAND_HELP[command]) || DESTINATION_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];
@@ -123,7 +192,15 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
       const dest = await withBus(io, url, (bus) => getDestination(bus, id));
       if (!dest)
         throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
-      io.out(toYaml(maskDestination(dest)).trimEnd());
+      if (dest.disabled) {
+        io.out(
+          `# disabled ${new Date(dest.disabled.at).toISOString()}: ${dest.disabled.reason} (putting it again enables it)`,
+        );
+      }
+      const file = destinationFile(dest);
+      if (dest.type === 'webhook' && (signingSecrets(dest).length > 0 || dest.headers !== undefined))
+        io.out('# secrets and header values are masked: write the real ones before putting this again');
+      io.out(toYaml(file).trimEnd());
       return 0;
     }
     case 'test': {
@@ -164,7 +241,9 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
                 : 'would go to the DLQ';
           throw new CliError(
             `test delivery to ${dest.url} failed: ${result.detail} in ${ms} ms (${verdict})`,
-            'Check the URL, the receiver and its logs, then test again',
+            result.kind === 'failed' && result.reason === 'egress_denied'
+              ? 'For a local sink in development run the command with CAIRN_EGRESS_ALLOW_LOOPBACK=true (the sender needs it too; `cairn up` sets it), for an internal network set CAIRN_EGRESS_ALLOW'
+              : 'Check the URL, the receiver and its logs, then test again',
           );
         } finally {
           await dispatcher.close();

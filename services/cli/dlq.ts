@@ -1,6 +1,7 @@
 // `cairn dlq list|show|retry|drop`: inspect the dead letters of stream DLQ and re-drive them.
 // A `dlq.deliver` record carries the delivery job with its attempt history; `retry` puts it back
 // on its deliver.<p> subject with a fresh retry budget (the history is kept).
+import { unpack } from 'msgpackr';
 import { stringify as toYaml } from 'yaml';
 
 import {
@@ -32,6 +33,54 @@ Options:
   --json             print JSON
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
+
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const DLQ_COMMAND_HELP: Record<string, string> = {
+  list: `Usage: cairn dlq list [--stage <stage>] [--limit <n>] [--json]
+
+The dead letters, newest last: sequence, time, subject, reason and, for deliveries, the
+destination, delivery id and attempts.
+
+Options:
+  --stage <stage>    only dlq.<stage>: deliver, ingest, matcher or timer
+  --limit <n>        at most n records (default 100)
+  --json             print JSON
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn dlq list --stage deliver --limit 20`,
+  show: `Usage: cairn dlq show <seq> [--json]
+
+One record, with the failed message decoded: a delivery's job with its attempt history; an
+ingest, matcher or timer message as JSON (decoded from JSON or msgpack). Times are ISO 8601.
+--json prints the record as stored (epoch milliseconds, payload in base64).
+
+Options:
+  --json             print JSON
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn dlq show 12`,
+  retry: `Usage: cairn dlq retry <seq>...
+
+Re-drives records: each message goes back to the subject it failed on (a delivery with a
+fresh retry budget, its history kept), then the record is removed.
+
+Example:
+  cairn dlq retry 12 13
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  drop: `Usage: cairn dlq drop <seq>...
+
+Removes records.
+
+Example:
+  cairn dlq drop 12
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+};
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -89,6 +138,38 @@ function line(s: Stored): string {
   return `${s.seq}  ${r.at}  ${s.subject}  ${r.reason}${what}`;
 }
 
+/** A record's message for reading: JSON, else msgpack, decoded; undefined when neither. */
+export function decodePayload(base64: string, truncated: boolean): unknown {
+  if (truncated) return undefined;
+  const bytes = Buffer.from(base64, 'base64');
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    // not JSON: msgpack, as the matcher and timer messages are
+  }
+  try {
+    return unpack(bytes) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const EPOCH_MS_MIN = Date.UTC(2000, 0, 1);
+const EPOCH_MS_MAX = Date.UTC(2200, 0, 1);
+
+/** Epoch-millisecond times (`at`, `…At`, `timestamp`, `notBefore`) as ISO 8601, at any depth. */
+export function isoTimes(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => isoTimes(v));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimes(v, k)]));
+  }
+  const timeKey = key === 'at' || key.endsWith('At') || /timestamp$/i.test(key) || key === 'notBefore';
+  if (timeKey && typeof value === 'number' && value >= EPOCH_MS_MIN && value < EPOCH_MS_MAX) {
+    return new Date(value).toISOString();
+  }
+  return value;
+}
+
 function parseSeqs(raw: string[], usage: string): number[] {
   if (raw.length === 0) throw new CliError('missing <seq>', `Usage: ${usage}`);
   return raw.map((x) => {
@@ -109,7 +190,7 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parse(argv, OPTIONS, 'cairn dlq');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(DLQ_HELP);
+    io.out((command !== undefined && DLQ_COMMAND_HELP[command]) || DLQ_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];
@@ -140,7 +221,15 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
       if (!s) throw notFound(seq!);
       const job = s.subject === DELIVER_DLQ_SUBJECT ? jobOf(s.record) : undefined;
       const shown = { dlqSeq: s.seq, dlqSubject: s.subject, ...s.record, ...(job && { job }) };
-      io.out(values.json ? JSON.stringify(shown, null, 2) : toYaml(shown).trimEnd());
+      if (values.json) {
+        io.out(JSON.stringify(shown, null, 2));
+        return 0;
+      }
+      // For a person: times as ISO 8601, the failed message decoded instead of base64.
+      const { payload, ...fields } = shown;
+      const message = job ? undefined : decodePayload(payload, s.record.truncated === true);
+      const body = job ? {} : message !== undefined ? { message } : { payload };
+      io.out(toYaml(isoTimes({ ...fields, ...body })).trimEnd());
       return 0;
     }
     case 'retry': {

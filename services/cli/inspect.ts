@@ -12,6 +12,7 @@ import {
   subjects,
   type Bus,
 } from '../../libs/bus/index.js';
+import { decodeDeliveryDlqRecord, DELIVER_DLQ_SUBJECT } from '../sender/index.js';
 import type { Config } from '../../libs/config/index.js';
 import type { Instance, JournalRecord } from '../../libs/journey/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
@@ -22,10 +23,12 @@ export const INSPECT_HELP = `Usage: cairn inspect user <userId> [--json] [--sinc
 
 Shows the user's journey instances (journey, version, status, current step, pending timer)
 and their most recent journal records (entered, step, waiting, timer fired, sent, exited...).
+Each sent record shows what finally happened to that delivery: delivered (status, time),
+dead-lettered (reason, the DLQ record), or not delivered yet (queued or retrying).
 The user key is the userId, or the anonymousId of an anonymous user.
 
 Options:
-  --json             print { instances, journal } as JSON
+  --json             print { instances, journal, deliveries } as JSON
   --since <hours>    how far back the journal is read (default 24)
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
@@ -41,6 +44,76 @@ export interface UserInspection {
   journal: JournalRecord[];
   /** Stored values that no longer decode (skipped). */
   undecodable: number;
+  /** What finally happened to each delivery a `sent` journal record names, by delivery id. */
+  deliveries: Record<string, DeliveryOutcome>;
+}
+
+/** A delivery's outcome, from the sender's records: KV `sent`, or a `dlq.deliver` record. */
+export type DeliveryOutcome =
+  | { outcome: 'delivered'; status: number; at: number }
+  | { outcome: 'dead-lettered'; reason: string; at: string; dlqSeq: number }
+  | { outcome: 'pending' };
+
+/** How many of the newest `dlq.deliver` records are searched for a user's deliveries. */
+const DLQ_SCAN = 1_000;
+
+async function deliveryOutcomes(
+  bus: Bus,
+  journal: JournalRecord[],
+): Promise<Record<string, DeliveryOutcome>> {
+  const ids = journal
+    .filter((r) => r.type === 'sent' && typeof r.detail?.['deliveryId'] === 'string')
+    .map((r) => r.detail!['deliveryId'] as string);
+  const out: Record<string, DeliveryOutcome> = {};
+  if (ids.length === 0) return out;
+  const sent = await bus.kv(BUCKETS.sent);
+  const open = new Set<string>();
+  for (const id of ids) {
+    const entry = await sent.get(id);
+    if (entry?.operation === 'PUT') {
+      try {
+        const r = JSON.parse(new TextDecoder().decode(entry.value)) as { at: number; status: number };
+        out[id] = { outcome: 'delivered', status: r.status, at: r.at };
+        continue;
+      } catch {
+        // an unreadable record: look for a dead letter, else pending
+      }
+    }
+    open.add(id);
+  }
+  if (open.size > 0) {
+    const info = await bus.jsm.streams.info(STREAMS.DLQ);
+    const last = info.state.last_seq;
+    for (let seq = last; seq >= Math.max(info.state.first_seq, last - DLQ_SCAN + 1) && open.size > 0; seq--) {
+      let m;
+      try {
+        m = await bus.jsm.streams.getMessage(STREAMS.DLQ, { seq });
+      } catch {
+        continue;
+      }
+      if (!m || m.subject !== DELIVER_DLQ_SUBJECT) continue;
+      try {
+        const r = decodeDeliveryDlqRecord(m.data);
+        if (r.deliveryId !== undefined && open.has(r.deliveryId)) {
+          out[r.deliveryId] = { outcome: 'dead-lettered', reason: r.reason, at: r.at, dlqSeq: seq };
+          open.delete(r.deliveryId);
+        }
+      } catch {
+        // not a delivery record
+      }
+    }
+  }
+  for (const id of open) out[id] = { outcome: 'pending' };
+  return out;
+}
+
+function describeOutcome(o: DeliveryOutcome | undefined): string {
+  if (!o) return '';
+  if (o.outcome === 'delivered')
+    return `  -> delivered (${o.status === 0 ? 'nats' : `http ${o.status}`}) at ${iso(o.at)}`;
+  if (o.outcome === 'dead-lettered')
+    return `  -> dead-lettered (${o.reason}) at ${o.at}: cairn dlq show ${o.dlqSeq}`;
+  return '  -> not delivered yet (queued or retrying)';
 }
 
 export async function inspectUser(
@@ -91,7 +164,14 @@ export async function inspectUser(
     }
     if (got === 0) break;
   }
-  return { userKey, partition, instances, journal, undecodable };
+  return {
+    userKey,
+    partition,
+    instances,
+    journal,
+    undecodable,
+    deliveries: await deliveryOutcomes(bus, journal),
+  };
 }
 
 const iso = (at: number | undefined): string => (at === undefined ? '-' : new Date(at).toISOString());
@@ -122,8 +202,10 @@ export function inspectionLines(found: UserInspection): string[] {
       .filter(Boolean)
       .join(' ');
     const key = r.instanceKey === undefined || r.instanceKey === '_' ? '' : `  key=${r.instanceKey}`;
+    const deliveryId = r.type === 'sent' ? r.detail?.['deliveryId'] : undefined;
+    const outcome = typeof deliveryId === 'string' ? describeOutcome(found.deliveries[deliveryId]) : '';
     lines.push(
-      `  ${iso(r.at)}  ${r.journeyId} v${r.version}  ${r.type}${details ? `  ${details}` : ''}${key}`,
+      `  ${iso(r.at)}  ${r.journeyId} v${r.version}  ${r.type}${details ? `  ${details}` : ''}${key}${outcome}`,
     );
   }
   if (found.undecodable > 0)

@@ -7,11 +7,26 @@ export interface CliIo {
 }
 
 export const processIo = (): CliIo => ({
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: writer(process.stdout),
+  err: writer(process.stderr),
   env: process.env,
   cwd: process.cwd(),
 });
+
+/**
+ * Lines to a stream that may close early (`cairn … | head`): once the reader is gone (EPIPE)
+ * the rest is dropped quietly, and the command ends with its own exit code.
+ */
+function writer(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
+  });
+  return (line) => {
+    if (!closed) stream.write(`${line}\n`);
+  };
+}
 
 /** A failure the user can fix: printed as `cairn: <what>. <what to do>`. */
 export class CliError extends Error {

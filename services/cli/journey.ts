@@ -14,9 +14,12 @@ import {
   publishJourneyVersion,
   readJourneyHead,
   readJourneyVersion,
+  listDestinations,
+  type Bus,
   type JourneyHead,
 } from '../../libs/bus/index.js';
 import {
+  closest,
   compile,
   makeEvent,
   parseJourney,
@@ -37,7 +40,7 @@ Commands:
   validate <file>                          check a journey offline: every issue, one per line
   publish <file> [--previous drain|archive] validate, then store a new version
   list                                     every journey, its head version and status
-  show <id> [--version <n>]                a journey's head (or version n) as YAML
+  show <id> [--version <n>] [--compiled]   a journey's head (or version n) as written
   archive <id>                             stop new entries; running instances exit
   preview <file|id> --step <step> --event <json> [--profile <json>]
                                            the exact payload a send step would send
@@ -46,6 +49,86 @@ Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
   -h, --help         this help`;
 
+/** Each command's own help (`cairn <group> <command> --help`), with an example. */
+export const JOURNEY_COMMAND_HELP: Record<string, string> = {
+  validate: `Usage: cairn journey validate <file>
+
+Checks a journey file offline (no NATS needed): prints every error and warning, one per line
+as <file>:<line>:<col>: error <code> at <path>: <message> (hint: …), and exits 1 on errors.
+
+Example:
+  cairn journey validate examples/journeys/cart-abandonment.yaml`,
+  publish: `Usage: cairn journey publish <file> [--previous drain|archive] [--allow-missing-destinations]
+
+Validates the file (nothing is stored on errors), then stores it as the journey's next version
+and makes it active. A file with the same content as the active version (same hash) makes no
+new version, and says so. Every destination a send names (\`to:\`) must exist
+(\`cairn destination list\`).
+
+What becomes of the version that was active:
+  --previous drain     (default) new entries go to the new version; instances already running
+                       finish on the old one (status draining in cairn journey list)
+  --previous archive   the old version's running instances end now (each gets an archive
+                       notice); use it when the old steps must not run any more
+
+Options:
+  --allow-missing-destinations   publish even when a destination does not exist yet: a
+                                 warning; until it is put, its deliveries are retried, then
+                                 dead-lettered (unknown_destination)
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey publish examples/journeys/cart-abandonment.yaml
+  cairn journey publish cart.yaml --previous archive`,
+  list: `Usage: cairn journey list
+
+Every stored journey: its id, the active version (or archived) and each version's status.
+
+Example:
+  cairn journey list
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  show: `Usage: cairn journey show <id> [--version <n>] [--compiled]
+
+Prints the active (else the latest) version of a journey, or version n, as it was written:
+the output passes \`cairn journey validate\` and can be published again. A comment line above
+it names the version, its status, when it was published and its hash.
+
+Options:
+  --version <n>      that version
+  --compiled         the compiled form the services run (durations in ms, defaults filled in)
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey show cart-abandonment > cart.yaml`,
+  archive: `Usage: cairn journey archive <id>
+
+Stops new entries into the journey; its running instances exit (each gets an archive notice).
+Publish a version again to reactivate it.
+
+Example:
+  cairn journey archive cart-abandonment
+
+Options:
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  preview: `Usage: cairn journey preview <file|id> --step <step> --event <json> [--profile <json>]
+
+Prints the exact payload a send step would send for an event (stdout, JSON), and its size
+against the journey's limit (stderr). A file is previewed offline; an id reads the stored
+journey.
+
+Options:
+  --step <step>       the send step
+  --event <json>      the entry event, Segment-style
+  --profile <json>    {"traits":{…},"audiences":[…]} of the user
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
+
+Example:
+  cairn journey preview examples/journeys/cart-abandonment.yaml --step nudge \\
+    --event '{"event":"checkout_started","userId":"u1","properties":{"cart_id":"c-1"}}'`,
+};
+
 const OPTIONS = {
   ...COMMON_OPTIONS,
   previous: { type: 'string' },
@@ -53,13 +136,15 @@ const OPTIONS = {
   step: { type: 'string' },
   event: { type: 'string' },
   profile: { type: 'string' },
+  compiled: { type: 'boolean' },
+  'allow-missing-destinations': { type: 'boolean' },
 } as const;
 
 export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parse(argv, OPTIONS, 'cairn journey');
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
-    io.out(JOURNEY_HELP);
+    io.out((command !== undefined && JOURNEY_COMMAND_HELP[command]) || JOURNEY_HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   const url = values['nats-url'];
@@ -78,10 +163,16 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const checked = await validateFile(io, file);
       if (!checked.journey) return checked.code;
       const doc = checked.journey;
+      const source = checked.source;
       const { published, ended } = await withBus(io, url, async (bus, config) => {
-        const published = await publishJourneyVersion(bus, doc, previous === undefined ? {} : { previous });
+        await checkDestinations(io, bus, file, doc, values['allow-missing-destinations'] === true);
+        const published = await publishJourneyVersion(bus, doc, {
+          source,
+          ifChanged: true,
+          ...(previous !== undefined && { previous }),
+        });
         const ended =
-          published.previous?.status === 'archived'
+          !published.unchanged && published.previous?.status === 'archived'
             ? await endArchivedInstances(bus, {
                 journeyId: published.id,
                 version: published.previous.version,
@@ -90,6 +181,12 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
             : undefined;
         return { published, ended };
       });
+      if (published.unchanged) {
+        io.out(
+          `unchanged: ${published.id} v${published.version} is active with the same content; no new version`,
+        );
+        return 0;
+      }
       io.out(`published ${published.id} v${published.version}`);
       if (published.previous && ended !== undefined)
         io.out(`archived v${published.previous.version}: ending its ${ended} running instance(s)`);
@@ -130,10 +227,22 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
         );
       }
       const status = shown.head.versions[String(shown.version)] ?? 'unknown';
-      io.out(
-        `# ${id} v${shown.version} (${status}), published ${new Date(shown.stored.publishedAt).toISOString()}, hash ${shown.stored.hash}`,
-      );
-      io.out(toYaml(shown.stored.document).trimEnd());
+      const { stored } = shown;
+      const header = `# ${id} v${shown.version} (${status}), published ${new Date(stored.publishedAt).toISOString()}, hash ${stored.hash}`;
+      // As written (it validates and publishes again); the compiled form on request, or for a
+      // version published before sources were kept.
+      if (values.compiled || stored.source === undefined) {
+        io.out(header);
+        io.out(
+          values.compiled
+            ? '# the compiled form: durations in milliseconds, defaults filled in'
+            : '# stored before sources were kept: the compiled form (durations in milliseconds), not the text as written',
+        );
+        io.out(toYaml(stored.document).trimEnd());
+        return 0;
+      }
+      if (!/^\s*[[{]/.test(stored.source)) io.out(header); // a comment line would break JSON
+      io.out(stored.source.trimEnd());
       return 0;
     }
     case 'archive': {
@@ -197,6 +306,51 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
   }
 }
 
+/** Where the journey sends: each destination id with the path of its first use. */
+function destinationsOf(doc: JourneyDocument): Map<string, string> {
+  const out = new Map<string, string>();
+  doc.steps.forEach((step, i) => {
+    if (step.type !== 'send') return;
+    step.to.forEach((id, j) => {
+      if (!out.has(id)) out.set(id, `steps[${i}].to[${j}]`);
+    });
+  });
+  doc.exit.send?.to.forEach((id, j) => {
+    if (!out.has(id)) out.set(id, `exit.send.to[${j}]`);
+  });
+  return out;
+}
+
+/**
+ * Every destination a journey sends to must exist: an error with a did-you-mean, or with
+ * --allow-missing-destinations a warning (its deliveries wait for it, then go to the DLQ).
+ */
+async function checkDestinations(
+  io: CliIo,
+  bus: Bus,
+  file: string,
+  doc: JourneyDocument,
+  allowMissing: boolean,
+): Promise<void> {
+  const used = destinationsOf(doc);
+  if (used.size === 0) return;
+  const known = (await listDestinations(bus)).map((d) => d.id);
+  const missing = [...used].filter(([id]) => !known.includes(id));
+  if (missing.length === 0) return;
+  for (const [id, path] of missing) {
+    const guess = closest(id, known);
+    io.err(
+      `${file}: ${allowMissing ? 'warning' : 'error'} at ${path}: destination '${id}' does not exist (${guess ? `did you mean '${guess}'? ` : ''}destinations: ${known.join(', ') || 'none yet'})`,
+    );
+  }
+  if (!allowMissing) {
+    throw new CliError(
+      `${file} sends to ${missing.length} destination(s) that do not exist`,
+      'Put them first (`cairn destination put <file>`), fix the ids, or publish with --allow-missing-destinations when they come later',
+    );
+  }
+}
+
 function parseVersion(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) {
     throw new CliError(
@@ -219,8 +373,9 @@ function describeHead(head: JourneyHead): string {
 export async function validateFile(
   io: CliIo,
   file: string,
-): Promise<{ code: ExitCode; journey?: JourneyDocument }> {
-  const result = parseJourney(await readText(io, file));
+): Promise<{ code: ExitCode; journey?: JourneyDocument; source?: string }> {
+  const source = await readText(io, file);
+  const result = parseJourney(source);
   const issues = result.ok ? result.warnings : [...result.errors, ...result.warnings];
   for (const issue of issues) io.out(formatIssue(file, issue));
   if (!result.ok) {
@@ -232,7 +387,7 @@ export async function validateFile(
   io.out(
     `${file}: ok (${result.journey.id}${result.warnings.length ? `, ${result.warnings.length} warning(s)` : ''})`,
   );
-  return { code: 0, journey: result.journey };
+  return { code: 0, journey: result.journey, source };
 }
 
 /** A journey from a file (offline, as version 1) or, when no such file exists, the stored one. */

@@ -16,10 +16,24 @@ import { upConnection } from './up-connection.js';
 export const UP_HELP = `Usage: cairn up [--nats-url <url>]
 
 Runs ingest (with the Segment HTTP Tracking API on CAIRN_HTTP_PORT, default 8088), matcher,
-timer and sender in one process. Connects to NATS_URL (default
-nats://127.0.0.1:4222); when nothing answers there and no URL was given, starts a local
-nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit.
+timer and sender in one process. Connects to --nats-url, else NATS_URL, else
+nats://127.0.0.1:4222. Only when neither is given and nothing answers at that default, it
+starts a local nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit;
+a given URL that does not answer is an error.
 Ctrl-C (SIGINT) or SIGTERM drains and stops; a second one exits at once.
+
+Development mode: unless CAIRN_EGRESS_ALLOW_LOOPBACK is set, cairn up sets it to true, so
+that webhooks may reach a sink on localhost or a private network (and says so at start). The
+services run on their own (node dist/services/<name>/main.js, the images) keep the guard:
+loopback and private addresses are refused (CAIRN_EGRESS_DENY) unless allowed.
+
+The HTTP API accepts only the write keys in CAIRN_WRITE_KEYS (e.g. wk_dev:local); without
+any, every request gets 401, which cairn up says at start.
+
+Example:
+  CAIRN_WRITE_KEYS=wk_dev:local cairn up
+  curl -u wk_dev: -H 'content-type: application/json' http://127.0.0.1:8088/v1/track \\
+    -d '{"userId":"u1","event":"signed_up"}'
 
 Options:
   --nats-url <url>   NATS to use (overrides NATS_URL)
@@ -94,6 +108,18 @@ export async function startAllServices(
   return started;
 }
 
+/**
+ * The environment `cairn up` runs with: a development one, where webhooks may reach loopback
+ * and private addresses unless CAIRN_EGRESS_ALLOW_LOOPBACK says otherwise. Says so on stderr.
+ */
+export function devEnv(io: CliIo): Record<string, string | undefined> {
+  if (io.env['CAIRN_EGRESS_ALLOW_LOOPBACK'] !== undefined) return io.env;
+  io.err(
+    'cairn up: development mode: webhooks may reach loopback and private addresses (CAIRN_EGRESS_ALLOW_LOOPBACK=true); set CAIRN_EGRESS_ALLOW_LOOPBACK=false to keep the guard the services have',
+  );
+  return { ...io.env, CAIRN_EGRESS_ALLOW_LOOPBACK: 'true' };
+}
+
 export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values } = parse(
     argv,
@@ -105,6 +131,12 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     return 0;
   }
   const natsUrl = values['nats-url'];
+  const env = devEnv(io);
+  if ((env['CAIRN_WRITE_KEYS'] ?? '').trim() === '') {
+    io.err(
+      'cairn up: CAIRN_WRITE_KEYS is empty, so every HTTP Tracking API request will get 401; set write keys, e.g. CAIRN_WRITE_KEYS=wk_dev:local, and send with the key as Basic auth user (curl -u wk_dev: …). Events published on NATS need no key',
+    );
+  }
   const connection = upConnection(io, natsUrl !== undefined || io.env['NATS_URL'] !== undefined);
   let httpPort: number | undefined;
   await runService({
@@ -116,7 +148,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
         // The URL in use: a local nats-server's when one was started.
         connectStage: stageConnector(ctx, connection.url()),
       }),
-    env: io.env,
+    env,
     configure: (config) => (natsUrl === undefined ? config : { ...config, natsUrl }),
     connect: (config, logger) =>
       connection.connect(config, logger).catch((err: unknown) => {

@@ -233,6 +233,16 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     });
   }
 
+  // A person (or a probe) opening the port: where the API and its docs are.
+  app.get('/', (_req, reply) => {
+    void reply.send({
+      service: 'cairn ingest: Segment HTTP Tracking API',
+      api: HTTP_PATHS.map((path) => `POST /v1/${path}`),
+      auth: 'Basic, the write key as user (CAIRN_WRITE_KEYS)',
+      health: ['/healthz', '/readyz', '/metrics'],
+      docs: "docs/ingest.md (README.md: Sending events with Segment's libraries)",
+    });
+  });
   app.get('/healthz', (_req, reply) => {
     void reply.send({ status: 'ok' });
   });

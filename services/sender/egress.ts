@@ -9,6 +9,10 @@ import type { Cidr, Config } from '../../libs/config/index.js';
 
 export const EGRESS_DENIED = 'CAIRN_E_EGRESS_DENIED';
 
+/** What a refused address can do about it: the settings, named (in DLQ records and CLI errors). */
+export const EGRESS_HINT =
+  'reachable only when CAIRN_EGRESS_ALLOW covers it, or with CAIRN_EGRESS_ALLOW_LOOPBACK=true (development; `cairn up` sets it)';
+
 export class EgressDeniedError extends Error {
   override readonly name = 'EgressDeniedError';
   readonly code = EGRESS_DENIED;
@@ -66,7 +70,9 @@ export class EgressPolicy {
       const bad = addresses.find((a) => !this.permits(a.address));
       if (bad) {
         return callback(
-          new EgressDeniedError(`${hostname} resolves to ${bad.address}, a denied network`),
+          new EgressDeniedError(
+            `${hostname} resolves to ${bad.address}, a denied network (CAIRN_EGRESS_DENY); ${EGRESS_HINT}`,
+          ),
           '',
         );
       }

@@ -6,7 +6,7 @@ import { signingSecrets, type DeliverJob, type WebhookDestination } from '../../
 import { request, type Dispatcher } from 'undici';
 
 import { retryAfterMs } from './backoff.js';
-import { EGRESS_DENIED, literalAddress, type EgressPolicy } from './egress.js';
+import { EGRESS_DENIED, EGRESS_HINT, literalAddress, type EgressPolicy } from './egress.js';
 import { signWebhook } from './signing.js';
 
 /** Response bodies are read up to this many bytes and discarded. */
@@ -68,7 +68,11 @@ export async function sendWebhook(
   const now = opts.now ?? Date.now;
   const literal = literalOf(dest.url);
   if (literal !== undefined && !opts.egress.permits(literal)) {
-    return { kind: 'failed', reason: 'egress_denied', detail: `${literal} is in a denied network` };
+    return {
+      kind: 'failed',
+      reason: 'egress_denied',
+      detail: `${literal} is in a denied network (CAIRN_EGRESS_DENY); ${EGRESS_HINT}`,
+    };
   }
   const body = JSON.stringify(job.payload);
   const headers = webhookHeaders(dest, job, body, now());

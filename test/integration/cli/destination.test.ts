@@ -44,7 +44,7 @@ void t.test('put, list, show round trip with the secret masked', async (t) => {
   const shown = io.stdout.join('\n');
   t.match(shown, /url: http:\/\/127\.0\.0\.1:8099\/hooks\/demo/);
   t.match(shown, /secret: whsec_\*\*\*\*/);
-  t.match(shown, /timeoutMs: 5000/);
+  t.match(shown, /^timeout: 5s$/m, 'written the way put takes it');
   t.notMatch(shown, /ZGVtby1zZWNyZXQ/, 'the secret does not leave');
 
   io = captureIo(env);

@@ -1,12 +1,12 @@
 // `cairn journey validate|publish|list|show|archive`, in-process against a real nats-server.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import t from 'tap';
 
 import { runCli } from '../../../services/cli/cli.js';
 import { withNats } from '../../helpers/nats-server.js';
-import { captureIo } from './helpers.js';
+import { captureIo, REPO } from './helpers.js';
 
 const CART = 'examples/journeys/cart-abandonment.yaml';
 
@@ -48,11 +48,21 @@ void t.test('publish, list, show, archive round trip', async (t) => {
   t.match(io.stdout[0], /no journeys yet/);
 
   io = captureIo(env);
-  t.equal(await runCli(['journey', 'publish', CART], io), 0, io.text());
+  t.equal(await runCli(['journey', 'publish', CART, '--allow-missing-destinations'], io), 0, io.text());
   t.equal(io.stdout.at(-1), 'published cart-abandonment v1');
 
+  // A second version: the same journey, changed (the same content would make none).
+  const v2 = join(t.testdir(), 'cart-v2.yaml');
+  await writeFile(
+    v2,
+    (await readFile(join(REPO, CART), 'utf8')).replace(/^name: .*$/m, 'name: Cart abandonment v2'),
+  );
   io = captureIo(env);
-  t.equal(await runCli(['journey', 'publish', CART, '--previous', 'archive'], io), 0, io.text());
+  t.equal(
+    await runCli(['journey', 'publish', v2, '--previous', 'archive', '--allow-missing-destinations'], io),
+    0,
+    io.text(),
+  );
   t.same(io.stdout.slice(-2), [
     'published cart-abandonment v2',
     'archived v1: ending its 0 running instance(s)',

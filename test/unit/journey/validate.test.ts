@@ -743,6 +743,30 @@ void t.test('a broken step does not hide problems in the others', (t) => {
   t.end();
 });
 
+void t.test("a typo'd key does not hide an unknown step in the same step", (t) => {
+  const doc = cart();
+  doc.steps[0].timout = doc.steps[0].timeout; // a typo next to the real key
+  doc.steps[0].timeout.next = 'nowhere'; // and a next that names no step
+  doc.steps[0].branches[1].next = 'nudg'; // a branch's too
+  doc.steps[1].nxt = 'x'; // a typo in a send step
+  doc.steps[1].next = 'gone';
+  const result = validateJourney(doc);
+  const got = (result.ok ? [] : result.errors).map((e) => `${e.code} ${e.path}`).sort();
+  t.same(
+    got,
+    [
+      `${JourneyCodes.UNKNOWN_KEY} steps[0].timout`,
+      `${JourneyCodes.UNKNOWN_STEP} steps[0].timeout.next`,
+      `${JourneyCodes.UNKNOWN_STEP} steps[0].branches[1].next`,
+      `${JourneyCodes.UNKNOWN_KEY} steps[1].nxt`,
+      `${JourneyCodes.UNKNOWN_STEP} steps[1].next`,
+    ].sort(),
+  );
+  const hint = (result.ok ? [] : result.errors).find((e) => e.path === 'steps[0].branches[1].next')?.hint;
+  t.match(hint, /did you mean 'nudge'\?/);
+  t.end();
+});
+
 void t.test('documents that are not objects, and bad sections', (t) => {
   for (const input of [null, [], 'journey', 3]) {
     const result = validateJourney(input);
