@@ -86,7 +86,8 @@ void t.test('parseDestinationFile: bad forms name the field', (t) => {
     ['bad id', { id: 'Bad Id', type: 'nats', subject: 'a.b' }, 'id', /a-z/],
     ['wildcard subject', { id: 'a', type: 'nats', subject: 'a.*' }, 'subject', /wildcard/],
     ['unknown type', { id: 'a', type: 'email' }, 'type', /webhook or nats/],
-    ['unknown key', { id: 'a', type: 'nats', subject: 'a', url: 'http://x' }, 'type', /unknown key.*url/],
+    // Reported at the unknown key's own path (issue 17), not at `type`.
+    ['unknown key', { id: 'a', type: 'nats', subject: 'a', url: 'http://x' }, 'url', /unknown key 'url'/],
   ];
   for (const [name, obj, path, message] of cases) {
     const issues = issuesOf(obj);
