@@ -198,9 +198,10 @@ export function startRunner(opts: RunnerOptions): Runner {
       count('ack');
       settled(msg.seq);
     } else if (outcome.kind === 'retry' && outcome.notRun) {
-      // Handed back unrun: not an attempt, so it does not eat into the delivery budget.
-      if (last === undefined) attempts.delete(msg.seq);
-      else attempts.set(msg.seq, last);
+      // Handed back unrun: not an attempt, so it does not eat into the delivery budget. Recorded as
+      // the attempts before this delivery, so that the server's count, which this delivery raised,
+      // does not stand in for it at the redelivery.
+      attempts.set(msg.seq, deliveryCount - 1);
       msg.nak(outcome.delayMs);
       count('handed_back');
     } else if (outcome.kind === 'retry') {

@@ -12,6 +12,7 @@ import {
   ack,
   connectBus,
   decodeDlqRecord,
+  handBack,
   provision,
   retry,
   startRunner,
@@ -112,6 +113,30 @@ void t.test('ack, retry with delay, terminal and max deliver', async (t) => {
     ['bad_input', 1],
     ['max_deliver', 1],
   ]);
+});
+
+void t.test('a message handed back unrun is not an attempt: no max_deliver however often', async (t) => {
+  const tb = await withBus(t);
+  let handedBack = 0;
+  const runs: number[] = [];
+  const { runner, metrics } = run(tb, t, {
+    // maxDeliver 3: handed back 6 times (this process may not run it now), then run once and acked.
+    handler: async (_m, ctx): Promise<Outcome> => {
+      if (handedBack < 6) {
+        handedBack++;
+        return handBack(10);
+      }
+      runs.push(ctx.deliveryCount);
+      return ack();
+    },
+  });
+  await runner.ready;
+  await tb.bus.js.publish('match.0.event', bytes('u1:1'));
+  await waitUntil(() => runs.length === 1, 10_000, 'the run after the hand-backs');
+  t.same(runs, [1], 'its first run counts as attempt 1');
+  t.same(await dlqRecords(tb, 'dlq.matcher'), [], 'not dead-lettered');
+  const outcomes = await metrics.runnerMessages.get();
+  t.equal(outcomes.values.find((v) => v.labels.outcome === 'handed_back')?.value, 6);
 });
 
 void t.test('a throwing handler is retried with backoff', async (t) => {
