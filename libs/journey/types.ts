@@ -345,7 +345,9 @@ export type JournalType =
   | 'send.failed'
   | 'exited'
   | 'completed'
-  | 'ignored';
+  | 'ignored'
+  /** A shadow version's send: journaled with its payload instead of delivered. */
+  | 'would_send';
 
 export interface JournalRecord {
   v: 1;
@@ -363,6 +365,8 @@ export interface JournalRecord {
    * `per_user_limit`, `rate_limited`, `not_accepting_entries`, `exit_rule`, `timeout`, `payload_too_large`, ... */
   reason?: string;
   detail?: Record<string, unknown>;
+  /** Written by a shadow version (`cairn journey publish --shadow`): never acted on. */
+  shadow?: true;
 }
 
 export type Command =
