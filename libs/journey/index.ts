@@ -72,3 +72,13 @@ export {
   type TimelineTimer,
 } from './simulate.js';
 export { closest, didYouMean } from './suggest.js';
+export {
+  END_NODE,
+  EXIT_RULES_NODE,
+  TRIGGER_NODE,
+  journeyGraph,
+  type GraphEdge,
+  type GraphNode,
+  type GraphNodeKind,
+  type JourneyGraph,
+} from './graph.js';
