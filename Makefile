@@ -1,5 +1,5 @@
 # Cairn: the commands a newcomer and CI need. See README.md.
-.PHONY: install build run test test-faults typecheck lint format unit fuzz bench bench-quick clean
+.PHONY: install build run test test-faults test-browser typecheck lint format unit fuzz bench bench-quick clean
 
 NODE_MODULES := node_modules/.package-lock.json
 
@@ -27,8 +27,15 @@ test: install typecheck lint unit
 test-faults: install build
 	npx tap --disable-coverage --jobs=1 --timeout=600 test/faults/*.faults.ts
 
+# The console's browser tests (test/browser/*.browser.ts, not part of `make test`): a real
+# `cairn up` with real traffic, driven through Debian's Chromium (/usr/bin/chromium, or
+# CAIRN_CHROMIUM) by playwright-core; they write the screenshots in docs/console-*.png.
+test-browser: install build
+	npx tap --disable-coverage --jobs=1 --timeout=600 test/browser/*.browser.ts
+
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p console/tsconfig.json --noEmit
 
 lint: install
 	npx eslint .

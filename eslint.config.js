@@ -26,7 +26,7 @@ const IMPURE_MODULES = [
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', '.cairn/**', 'bench/results/**'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     plugins: { 'import-x': importX },
     languageOptions: {
@@ -69,6 +69,26 @@ export default tseslint.config(
               regex: '^\\.\\./(ingest|matcher|timer|sender|cli)/',
               message: 'Services never import each other; move shared code to a lib.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console is bundled for the browser: it imports the journey lib's pure, dependency-free
+    // modules (graph, types) directly, since the index would bring the parser (yaml, zod) along.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config)/(?!(index|graph|types)\\.js$).+',
+              message: 'The console imports only the pure graph.js and types.js of libs/journey.',
+            },
+            { group: ['node:*'], message: 'The console runs in the browser.' },
           ],
         },
       ],
