@@ -174,7 +174,8 @@ export interface DlqRecord {
   journeyId: string;
   deliveryId: string;
   reason: string;
-  attempts: number;
+  /** The number of attempts in the list; the record itself (GET /dlq/:seq) may list them. */
+  attempts: number | unknown[];
   at: number | string;
   history?: unknown[];
   [key: string]: unknown;

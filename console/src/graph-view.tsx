@@ -6,8 +6,8 @@ import type { GraphNode, JourneyGraph } from '../../libs/journey/graph.js';
 import type { GraphCounts } from './graph-stats.js';
 import { percent } from './graph-stats.js';
 
-const NODE_W = 210;
-const NODE_H = 74;
+const NODE_W = 230;
+const NODE_H = 86;
 
 const KIND_LABEL: Record<GraphNode['kind'], string> = {
   trigger: 'Trigger',
@@ -23,7 +23,13 @@ const KIND_LABEL: Record<GraphNode['kind'], string> = {
 
 interface Laid {
   nodes: Array<{ node: GraphNode; x: number; y: number }>;
-  edges: Array<{ index: number; points: Array<{ x: number; y: number }>; lx: number; ly: number }>;
+  edges: Array<{
+    index: number;
+    points: Array<{ x: number; y: number }>;
+    loop: boolean;
+    lx: number;
+    ly: number;
+  }>;
   width: number;
   height: number;
 }
@@ -47,23 +53,41 @@ function lay(graph: JourneyGraph): Laid {
     return { node, x: n.x - NODE_W / 2, y: n.y - NODE_H / 2 };
   });
   const edges = graph.edges.map((e, index) => {
+    if (e.from === e.to) {
+      const n = g.node(e.from) as { x: number; y: number };
+      const right = n.x + NODE_W / 2;
+      const points = [
+        { x: right, y: n.y - 16 },
+        { x: right + 36, y: n.y - 24 },
+        { x: right + 36, y: n.y + 24 },
+        { x: right, y: n.y + 16 },
+      ];
+      return { index, points, loop: true, lx: right + 36 + 74, ly: n.y };
+    }
     const label = g.edge({ v: e.from, w: e.to, name: String(index) }) as {
       points?: Array<{ x: number; y: number }>;
       x?: number;
       y?: number;
     };
     const points = label.points ?? [];
-    return { index, points, lx: label.x ?? points[0]?.x ?? 0, ly: label.y ?? points[0]?.y ?? 0 };
+    return { index, points, loop: false, lx: label.x ?? points[0]?.x ?? 0, ly: label.y ?? points[0]?.y ?? 0 };
   });
   const info = g.graph() as { width?: number; height?: number };
-  return { nodes, edges, width: info.width ?? 400, height: info.height ?? 300 };
+  const loopRight = Math.max(0, ...edges.filter((e) => e.loop).map((e) => e.lx + 80));
+  return { nodes, edges, width: Math.max(info.width ?? 400, loopRight), height: info.height ?? 300 };
 }
 
-function pathOf(points: Array<{ x: number; y: number }>): string {
+function pathOf(points: Array<{ x: number; y: number }>, loop: boolean): string {
   if (points.length === 0) return '';
+  if (loop && points.length === 4) {
+    const [a, b, c, d] = points as [Point, Point, Point, Point];
+    return `M${a.x},${a.y} C${b.x},${b.y} ${c.x},${c.y} ${d.x},${d.y}`;
+  }
   const [first, ...rest] = points;
   return `M${first!.x},${first!.y} ` + rest.map((p) => `L${p.x},${p.y}`).join(' ');
 }
+
+type Point = { x: number; y: number };
 
 const testIdOf = (id: string) => id.replace(/^@/, '');
 
@@ -92,7 +116,7 @@ export function GraphView(props: { graph: JourneyGraph; counts: GraphCounts | nu
             <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
           </marker>
         </defs>
-        {laid.edges.map(({ index, points, lx, ly }) => {
+        {laid.edges.map(({ index, points, loop, lx, ly }) => {
           const edge = props.graph.edges[index]!;
           const c = counts?.edges[index];
           const text = edge.label || 'next';
@@ -104,7 +128,7 @@ export function GraphView(props: { graph: JourneyGraph; counts: GraphCounts | nu
               data-testid={`edge-${from}-${edge.branch ?? testIdOf(edge.to)}`}
               data-count={c?.count}
             >
-              <path d={pathOf(points)} marker-end="url(#arrow)" />
+              <path d={pathOf(points, loop)} marker-end="url(#arrow)" />
               <rect x={lx - 70} y={ly - 17} width={140} height={34} rx={4} class="edge-label-bg" />
               <text x={lx} y={ly - 3} text-anchor="middle" class="edge-label">
                 {text.length > 22 ? text.slice(0, 21) + '…' : text}
@@ -149,16 +173,24 @@ export function GraphView(props: { graph: JourneyGraph; counts: GraphCounts | nu
                 {KIND_LABEL[node.kind]}
               </text>
               <text x={10} y={36} class="node-label">
-                {node.label.length > 26 ? node.label.slice(0, 25) + '…' : node.label}
+                {node.label.length > 28 ? node.label.slice(0, 27) + '…' : node.label}
               </text>
               <text x={10} y={52} class="node-detail">
-                {node.detail.length > 32 ? node.detail.slice(0, 31) + '…' : node.detail}
+                {node.detail.length > 36 ? node.detail.slice(0, 35) + '…' : node.detail}
               </text>
               {c && (
                 <text x={10} y={67} class="node-count">
-                  {c.entered} reached · {percent(c.ofEntry)}
-                  {c.current ? ` · ${c.current} waiting` : ''}
-                  {c.sent !== undefined ? ` · ${c.sent} sent, ${c.failed} failed` : ''}
+                  {c.entered} reached · {percent(c.ofEntry)} of entries
+                </text>
+              )}
+              {c && (c.current > 0 || c.sent !== undefined) && (
+                <text x={10} y={81} class="node-count">
+                  {[
+                    c.current > 0 ? `${c.current} waiting now` : '',
+                    c.sent !== undefined ? `${c.sent} sent, ${c.failed} failed` : '',
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </text>
               )}
               <title>{summary}</title>

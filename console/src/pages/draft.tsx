@@ -127,7 +127,13 @@ export function DraftPage() {
         </div>
         <div class="pane side">
           <h2 id="draft-problems-title">
-            {checking ? 'Checking…' : validation?.ok ? 'No problems' : `${problems.length} problem(s)`}
+            {checking
+              ? 'Checking…'
+              : error || !validation
+                ? 'Not checked'
+                : validation.ok
+                  ? 'No problems'
+                  : `${problems.length} problem(s)`}
           </h2>
           <div aria-live="polite">
             {validation?.ok && (

@@ -230,7 +230,7 @@ function Dlq() {
                     <code>{r.deliveryId}</code>
                   </td>
                   <td>{r.reason}</td>
-                  <td class="num">{r.attempts}</td>
+                  <td class="num">{Array.isArray(r.attempts) ? r.attempts.length : r.attempts}</td>
                   <td class="actions">
                     <button
                       type="button"
@@ -281,13 +281,14 @@ function DlqHistory(props: { seq: number }) {
   const rec = useLoad(() => api<DlqRecord>('GET', `/dlq/${props.seq}`), [props.seq]);
   if (rec.error) return <ErrorLine error={rec.error} />;
   if (!rec.data) return <Status>Loading record {props.seq}…</Status>;
-  const history = (rec.data.history ?? rec.data.attempts_history ?? rec.data.attemptHistory ?? []) as Array<
-    Record<string, unknown>
-  >;
+  // The DLQ record keeps its attempts as a list ({ n, at, durationMs, outcome, status, detail });
+  // the list row may carry only their number.
+  const list = Array.isArray(rec.data.attempts) ? rec.data.attempts : rec.data.history;
+  const history = (Array.isArray(list) ? list : []) as Array<Record<string, unknown>>;
   return (
     <div data-testid={`dlq-history-${props.seq}`}>
       <h3>Attempt history</h3>
-      {Array.isArray(history) && history.length > 0 ? (
+      {history.length > 0 ? (
         <ol>
           {history.map((a, i) => (
             <li key={i}>
