@@ -46,11 +46,12 @@ export function JourneyPage(props: { id: string; version: string | null }) {
         : Promise.resolve(null),
     [id, chosen, since],
   );
-  const graph: JourneyGraph | null = useMemo(() => {
-    const v = version.data;
-    if (!v) return null;
-    return v.graph ?? journeyGraph(v.document as JourneyDocument);
-  }, [version.data]);
+  // Drawn from the version's document with the same function the server uses for `graph`, so that
+  // the edges carry the branch keys the stats are counted under.
+  const graph: JourneyGraph | null = useMemo(
+    () => (version.data ? journeyGraph(version.data.document as JourneyDocument) : null),
+    [version.data],
+  );
   const counts = useMemo(
     () => (graph && stats.data ? graphCounts(graph, stats.data) : null),
     [graph, stats.data],

@@ -48,16 +48,25 @@ function describe(r: TimelineRecord): string {
   }
 }
 
+/** A send's delivery id, destination and what became of it (delivered, dead-lettered, pending). */
 function deliveryOf(r: TimelineRecord): string | null {
-  const d = r.delivery ?? r.detail;
-  if (!d) return null;
-  const id = d.deliveryId ?? d.id;
-  const outcome = r.delivery ? (r.delivery.outcome ?? r.delivery.status ?? r.delivery.state) : undefined;
-  const parts: string[] = [];
-  if (id) parts.push(`delivery ${text(id)}`);
-  if (d.destination) parts.push(`to ${text(d.destination)}`);
-  if (outcome !== undefined) parts.push(`: ${text(outcome)}`);
-  return parts.length ? parts.join(' ') : null;
+  const id = r.detail?.deliveryId;
+  if (id === undefined) return null;
+  const parts = [`delivery ${text(id)}`];
+  if (r.detail?.destination !== undefined) parts.push(`to ${text(r.detail.destination)}`);
+  const d = r.delivery;
+  if (d?.outcome === 'delivered') {
+    parts.push(
+      `: delivered (${d.status === 0 ? 'nats' : `http ${text(d.status)}`}) at ${when(d.at as number)}`,
+    );
+  } else if (d?.outcome === 'dead-lettered') {
+    parts.push(
+      `: dead-lettered (${text(d.reason)}) at ${when(d.at as string)}, DLQ record ${text(d.dlqSeq)}`,
+    );
+  } else if (d?.outcome === 'pending') {
+    parts.push(': not delivered yet (queued or retrying)');
+  }
+  return parts.join(' ');
 }
 
 export function UsersPage(props: { userId: string | null }) {
