@@ -9,6 +9,7 @@ export type { Bus, BusOptions } from './connection.js';
 export { provision } from './provision.js';
 export type { Drift, ProvisionReport } from './provision.js';
 export {
+  AUDIT_MAX_AGE_MS,
   BUCKETS,
   DELIVER_MAX_AGE_MS,
   DLQ_MAX_AGE_MS,

@@ -159,4 +159,6 @@ export const subjects = {
   deliver: (p: number) => `deliver.${p}`,
   journal: (journeyId: string, p: number) => `journal.${journeyId}.${p}`,
   dlq: (stage: string) => `dlq.${stage}`,
+  /** The audit trail of a writer (`audit.admin`: the admin HTTP API). */
+  audit: (writer: string) => `audit.${writer}`,
 } as const;

@@ -165,7 +165,8 @@ export function permissionsOf(role: Role): Permissions {
       // Events in, publish acks back (the client's default reply prefix), nothing else.
       return { publish: ['events.>'], subscribe: ['_INBOX.>'] };
     case 'admin':
-      // The operator's CLI: journeys, destinations, DLQ re-drives, archive sweeps, inspection.
+      // The operator's CLI and the admin HTTP API: journeys, destinations, DLQ re-drives,
+      // archive sweeps, inspection, health; the API records its writes on `audit.admin`.
       return {
         publish: [
           '$JS.API.>',
@@ -177,12 +178,14 @@ export function permissionsOf(role: Role): Permissions {
           'deliver.*',
           'timers.*.*',
           NATS_DESTINATION_SUBJECTS,
+          'audit.admin',
         ],
         subscribe: inbox('admin'),
       };
     case 'up': {
-      // The four services, each stage on its own connection, and the lifecycle's connection.
-      const all = SERVICE_ROLES.map(servicePermissions);
+      // The four services, each stage on its own connection, and the lifecycle's connection;
+      // the admin API runs on that one, with the admin user's rights (it is a development mode).
+      const all = [...SERVICE_ROLES.map(servicePermissions), permissionsOf('admin')];
       return {
         publish: union(all.map((p) => p.publish)),
         subscribe: union([...all.map((p) => p.subscribe), inbox('up')]),

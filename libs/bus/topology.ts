@@ -19,6 +19,8 @@ export const STREAMS = {
   DELIVER: 'DELIVER',
   JOURNAL: 'JOURNAL',
   DLQ: 'DLQ',
+  /** Who changed what through the admin HTTP API, and when (`audit.admin`). */
+  AUDIT: 'AUDIT',
 } as const;
 
 export const BUCKETS = {
@@ -43,6 +45,8 @@ export const JOURNAL_MAX_AGE_MS = 30 * DAY_MS;
 export const DLQ_MAX_AGE_MS = 30 * DAY_MS;
 /** Send jobs wait through 4 h of retries; 7 days leaves room for a long destination outage. */
 export const DELIVER_MAX_AGE_MS = 7 * DAY_MS;
+/** The audit trail of the admin API's writes is kept 90 days. */
+export const AUDIT_MAX_AGE_MS = 90 * DAY_MS;
 
 export type DesiredStream = Pick<
   StreamConfig,
@@ -84,6 +88,7 @@ export function desiredStreams(c: TopologyConfig): DesiredStream[] {
     base(STREAMS.DELIVER, ['deliver.*'], RetentionPolicy.Workqueue, DELIVER_MAX_AGE_MS),
     base(STREAMS.JOURNAL, ['journal.*.*'], RetentionPolicy.Limits, JOURNAL_MAX_AGE_MS),
     base(STREAMS.DLQ, ['dlq.*'], RetentionPolicy.Limits, DLQ_MAX_AGE_MS),
+    base(STREAMS.AUDIT, ['audit.>'], RetentionPolicy.Limits, AUDIT_MAX_AGE_MS),
   ];
 }
 

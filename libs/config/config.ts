@@ -14,6 +14,14 @@ export interface WriteKey {
   source?: string;
 }
 
+/** A bearer token of the admin HTTP API (`name:role:token`). */
+export interface AdminToken {
+  /** Who the token belongs to: recorded in the audit stream. */
+  name: string;
+  role: 'read' | 'write';
+  token: string;
+}
+
 export interface Config {
   natsUrl: string;
   natsCreds?: string;
@@ -25,6 +33,11 @@ export interface Config {
   /** Period of the gauges read from the server (consumer lag, DLQ depth, timers pending). */
   metricsIntervalMs: number;
   writeKeys: WriteKey[];
+  /** Admin HTTP API (services/admin): its port, address, bearer tokens and allowed CORS origins. */
+  adminPort: number;
+  adminHost: string;
+  adminTokens: AdminToken[];
+  adminCorsOrigins: string[];
   /** HTTP API: time a client gets to send its request line and headers. */
   httpHeadersTimeoutMs: number;
   /** HTTP API: time a client gets to send a whole request, body included. */
@@ -75,6 +88,8 @@ interface Setting {
   description: string;
   hint: string;
   schema: z.ZodType<unknown, string>;
+  /** Holds secrets: an error names the entry at fault, never the value. */
+  secret?: boolean;
 }
 
 const int = (min: number, max: number): z.ZodType<number, string> =>
@@ -125,6 +140,42 @@ const writeKeys: z.ZodType<WriteKey[], string> = z.string().transform((raw, ctx)
       continue;
     }
     out.push(source === undefined ? { key } : { key, source });
+  }
+  return out;
+});
+
+const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const TOKEN = /^[A-Za-z0-9_.\-/+=~]{16,256}$/;
+const adminTokens: z.ZodType<AdminToken[], string> = z.string().transform((raw, ctx) => {
+  const out: AdminToken[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [name = '', role = '', token = '', extra] = item.split(':');
+    // Never echo the token itself into an error message.
+    const shown = JSON.stringify(`${name}:${role}:…`);
+    if (extra !== undefined || !TOKEN_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${shown} is not name:role:token` });
+    } else if (role !== 'read' && role !== 'write') {
+      ctx.addIssue({ code: 'custom', message: `entry ${shown} has role ${JSON.stringify(role)}` });
+    } else if (!TOKEN.test(token)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${shown} has a token shorter than 16 characters` });
+    } else out.push({ name, role, token });
+  }
+  if (new Set(out.map((t) => t.name)).size !== out.length)
+    ctx.addIssue({ code: 'custom', message: 'two entries have the same name' });
+  return out;
+});
+
+const origins: z.ZodType<string[], string> = z.string().transform((raw, ctx) => {
+  const out: string[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (/^https?:\/\/[^/\s]+$/.test(item)) out.push(item);
+    else ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(item)} is not an origin` });
   }
   return out;
 });
@@ -215,6 +266,42 @@ export const SETTINGS: readonly Setting[] = [
       'Accepted write keys, comma-separated, each `key` or `key:source`. Empty: no key is accepted on HTTP.',
     hint: 'write e.g. abc123:web,def456:ios',
     schema: writeKeys,
+  },
+  {
+    variable: 'CAIRN_ADMIN_PORT',
+    default: '8090',
+    description:
+      'Port of the admin HTTP API and the web console (services/admin, docs/console.md); never the ingest port.',
+    hint: 'use a port from 0 to 65535, other than CAIRN_HTTP_PORT',
+    schema: int(0, 65_535),
+  },
+  {
+    variable: 'CAIRN_ADMIN_HOST',
+    default: '127.0.0.1',
+    description:
+      'Address the admin HTTP API listens on: loopback by default; `0.0.0.0` to reach it from other hosts (in a container).',
+    hint: 'use an IP address such as 127.0.0.1 or 0.0.0.0',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[0-9a-fA-F.:]+$/, { error: 'is not an IP address' }),
+  },
+  {
+    variable: 'CAIRN_ADMIN_TOKENS',
+    default: '',
+    description:
+      'Bearer tokens of the admin HTTP API, comma-separated, each `name:role:token` with role `read` or `write` and a token of 16–256 characters. Empty: every request gets 401.',
+    hint: 'write e.g. ops:write:<32 random characters>,dash:read:<32 random characters> (openssl rand -hex 16)',
+    schema: adminTokens,
+    secret: true,
+  },
+  {
+    variable: 'CAIRN_ADMIN_CORS_ORIGINS',
+    default: '',
+    description:
+      'Origins allowed to call the admin HTTP API from a browser page served elsewhere (CORS), comma-separated, e.g. `https://console.example.com`. Empty: no CORS headers, only same-origin pages.',
+    hint: 'write origins like https://console.example.com, comma-separated',
+    schema: origins,
   },
   {
     variable: 'CAIRN_HTTP_HEADERS_TIMEOUT',
@@ -431,7 +518,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (raw === undefined) continue;
     const parsed = s.schema.safeParse(raw);
     if (parsed.success) values[s.variable] = parsed.data;
-    else issues.push({ variable: s.variable, message: describe(raw, parsed.error), hint: s.hint });
+    else {
+      const message = s.secret
+        ? (parsed.error.issues[0]?.message ?? 'is invalid')
+        : describe(raw, parsed.error);
+      issues.push({ variable: s.variable, message, hint: s.hint });
+    }
   }
 
   const instances = (values['CAIRN_INSTANCES'] as number | undefined) ?? 1;
@@ -487,6 +579,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       hint: 'the headers are part of the request: use a headers timeout up to the request timeout',
     });
   }
+  const adminPort = values['CAIRN_ADMIN_PORT'] as number | undefined;
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === values['CAIRN_HTTP_PORT']) {
+    issues.push({
+      variable: 'CAIRN_ADMIN_PORT',
+      message: `${adminPort} is also CAIRN_HTTP_PORT: the admin API never shares the ingest port`,
+      hint: 'use another port (default 8090)',
+    });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   // Every value below was validated by its setting's schema above.
@@ -498,6 +598,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: v('CAIRN_METRICS_PORT'),
     metricsIntervalMs: v('CAIRN_METRICS_INTERVAL'),
     writeKeys: v('CAIRN_WRITE_KEYS'),
+    adminPort: v('CAIRN_ADMIN_PORT'),
+    adminHost: v('CAIRN_ADMIN_HOST'),
+    adminTokens: v('CAIRN_ADMIN_TOKENS'),
+    adminCorsOrigins: v('CAIRN_ADMIN_CORS_ORIGINS'),
     httpHeadersTimeoutMs: v('CAIRN_HTTP_HEADERS_TIMEOUT'),
     httpRequestTimeoutMs: v('CAIRN_HTTP_REQUEST_TIMEOUT'),
     httpMaxConnections: v('CAIRN_HTTP_MAX_CONNECTIONS'),

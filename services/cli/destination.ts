@@ -11,15 +11,17 @@ import {
   parseDestinationFile,
   putDestination,
   signingSecrets,
+  type Bus,
   type DeliverJob,
   type Destination,
 } from '../../libs/bus/index.js';
+import type { Config } from '../../libs/config/index.js';
 import { formatDuration } from '../../libs/journey/index.js';
-import { EgressPolicy, NatsPublisher, sendWebhook } from '../sender/index.js';
+import { EgressPolicy, NatsPublisher, sendWebhook, type AttemptResult } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { readDocument } from './files.js';
-import { CliError, type CliIo, type ExitCode } from './io.js';
+import { CliError, CodedError, type CliIo, type ExitCode } from './io.js';
 
 export const DESTINATION_HELP = `Usage: cairn destination <command> [options]
 
@@ -151,6 +153,69 @@ export function sampleJob(dest: Destination, now: number): DeliverJob {
   };
 }
 
+export const DESTINATION_NOT_FOUND = 'CAIRN_E_DESTINATION_NOT_FOUND';
+
+export const destinationNotFound = (id: string): CodedError =>
+  new CodedError(
+    DESTINATION_NOT_FOUND,
+    `destination ${id} does not exist`,
+    'List them with `cairn destination list`',
+    'not_found',
+  );
+
+/** What a test send did: published on a subject, or a webhook's answer. */
+export type TestSendResult =
+  | { type: 'nats'; deliveryId: string; subject: string; ms: number }
+  | { type: 'webhook'; deliveryId: string; url: string; ms: number; secrets: number; result: AttemptResult };
+
+/**
+ * Sends a signed sample delivery to the destination now, with the sender's egress settings and
+ * timeout (`cairn destination test`, `POST /api/v1/destinations/:id/test`).
+ */
+export async function testSend(
+  bus: Bus,
+  config: Config,
+  dest: Destination,
+  now = Date.now(),
+): Promise<TestSendResult> {
+  const job = sampleJob(dest, now);
+  const started = performance.now();
+  if (dest.type === 'nats') {
+    await new NatsPublisher(bus).publish(dest, job);
+    const ms = Math.round(performance.now() - started);
+    return { type: 'nats', deliveryId: job.deliveryId, subject: dest.subject, ms };
+  }
+  const timeoutMs = dest.timeoutMs ?? config.sendTimeoutMs;
+  const egress = EgressPolicy.fromConfig(config);
+  const dispatcher = new Agent({
+    connect: egress.open ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: egress.lookup },
+  });
+  try {
+    const result = await sendWebhook(dest, job, { dispatcher, timeoutMs, egress });
+    const ms = Math.round(performance.now() - started);
+    const secrets = signingSecrets(dest).length;
+    return { type: 'webhook', deliveryId: job.deliveryId, url: dest.url, ms, secrets, result };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** What the sender would do with a failed test send's answer. */
+export function verdictOf(result: Exclude<AttemptResult, { kind: 'ok' }>): string {
+  return result.kind === 'retry'
+    ? 'would be retried'
+    : result.kind === 'gone'
+      ? 'would disable the destination'
+      : 'would go to the DLQ';
+}
+
+/** How to fix a failed test send. */
+export function testFixOf(result: Exclude<AttemptResult, { kind: 'ok' }>): string {
+  return result.kind === 'failed' && result.reason === 'egress_denied'
+    ? 'For a local sink in development run the command with CAIRN_EGRESS_ALLOW_LOOPBACK=true (the sender needs it too; `cairn up` sets it), for an internal network set CAIRN_EGRESS_ALLOW'
+    : 'Check the URL, the receiver and its logs, then test again';
+}
+
 export async function destinationCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parse(argv, COMMON_OPTIONS, 'cairn destination');
   const [command, ...rest] = positionals;
@@ -190,8 +255,7 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
     case 'show': {
       const id = positional(rest, 0, 'id', 'cairn destination show <id>');
       const dest = await withBus(io, url, (bus) => getDestination(bus, id));
-      if (!dest)
-        throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
+      if (!dest) throw destinationNotFound(id);
       if (dest.disabled) {
         io.out(
           `# disabled ${new Date(dest.disabled.at).toISOString()}: ${dest.disabled.reason} (putting it again enables it)`,
@@ -207,47 +271,25 @@ export async function destinationCommand(argv: string[], io: CliIo): Promise<Exi
       const id = positional(rest, 0, 'id', 'cairn destination test <id>');
       return withBus(io, url, async (bus, config) => {
         const dest = await getDestination(bus, id);
-        if (!dest)
-          throw new CliError(`destination ${id} does not exist`, 'List them with `cairn destination list`');
+        if (!dest) throw destinationNotFound(id);
         if (dest.disabled) io.out(`note: ${id} is disabled (${dest.disabled.reason}); testing it anyway`);
-        const job = sampleJob(dest, Date.now());
-        const started = performance.now();
-        if (dest.type === 'nats') {
-          await new NatsPublisher(bus).publish(dest, job);
-          io.out(`published test delivery ${job.deliveryId} on ${dest.subject}`);
+        const sent = await testSend(bus, config, dest);
+        if (sent.type === 'nats') {
+          io.out(`published test delivery ${sent.deliveryId} on ${sent.subject}`);
           return 0;
         }
-        const timeoutMs = dest.timeoutMs ?? config.sendTimeoutMs;
-        const egress = EgressPolicy.fromConfig(config);
-        const dispatcher = new Agent({
-          connect: egress.open ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: egress.lookup },
-        });
-        try {
-          const result = await sendWebhook(dest, job, { dispatcher, timeoutMs, egress });
-          const ms = Math.round(performance.now() - started);
-          const secrets = signingSecrets(dest).length;
-          const signed = secrets > 0 ? `signed with ${secrets} secret(s)` : 'unsigned';
-          if (result.kind === 'ok') {
-            io.out(
-              `sent test delivery ${job.deliveryId} to ${dest.url}: http ${result.status} in ${ms} ms (${signed})`,
-            );
-            return 0;
-          }
-          const verdict =
-            result.kind === 'retry'
-              ? 'would be retried'
-              : result.kind === 'gone'
-                ? 'would disable the destination'
-                : 'would go to the DLQ';
-          throw new CliError(
-            `test delivery to ${dest.url} failed: ${result.detail} in ${ms} ms (${verdict})`,
-            result.kind === 'failed' && result.reason === 'egress_denied'
-              ? 'For a local sink in development run the command with CAIRN_EGRESS_ALLOW_LOOPBACK=true (the sender needs it too; `cairn up` sets it), for an internal network set CAIRN_EGRESS_ALLOW'
-              : 'Check the URL, the receiver and its logs, then test again',
+        const { result, ms } = sent;
+        const signed = sent.secrets > 0 ? `signed with ${sent.secrets} secret(s)` : 'unsigned';
+        if (result.kind === 'ok') {
+          io.out(
+            `sent test delivery ${sent.deliveryId} to ${sent.url}: http ${result.status} in ${ms} ms (${signed})`,
           );
-        } finally {
-          await dispatcher.close();
+          return 0;
         }
+        throw new CliError(
+          `test delivery to ${sent.url} failed: ${result.detail} in ${ms} ms (${verdictOf(result)})`,
+          testFixOf(result),
+        );
       });
     }
     default:

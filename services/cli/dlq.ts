@@ -15,7 +15,7 @@ import {
 import { decodeDeliveryDlqRecord, DELIVER_DLQ_SUBJECT, type DeliveryDlqRecord } from '../sender/index.js';
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
-import { CliError, type CliIo, type ExitCode } from './io.js';
+import { CliError, CodedError, type CliIo, type ExitCode } from './io.js';
 
 export const DLQ_HELP = `Usage: cairn dlq <command> [options]
 
@@ -89,13 +89,19 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-interface Stored {
+/** A DLQ record with its sequence and subject (`dlq.<stage>`). */
+export interface Stored {
   seq: number;
   subject: string;
   record: DeliveryDlqRecord;
 }
 
-async function readRecord(bus: Bus, seq: number): Promise<Stored | undefined> {
+export const DLQ_NOT_FOUND = 'CAIRN_E_DLQ_NOT_FOUND';
+export const DLQ_DESTINATION_DISABLED = 'CAIRN_E_DLQ_DESTINATION_DISABLED';
+export const DLQ_RECORD_TRUNCATED = 'CAIRN_E_DLQ_RECORD_TRUNCATED';
+
+/** Record `seq` of stream DLQ, or undefined when there is none (or it does not decode). */
+export async function readRecord(bus: Bus, seq: number): Promise<Stored | undefined> {
   let m;
   try {
     m = await bus.jsm.streams.getMessage(STREAMS.DLQ, { seq });
@@ -110,18 +116,25 @@ async function readRecord(bus: Bus, seq: number): Promise<Stored | undefined> {
   }
 }
 
-async function readAll(bus: Bus, stage: string | undefined, limit: number): Promise<Stored[]> {
+/** The newest `limit` records (of `dlq.<stage>` only, with a stage), oldest first. */
+export async function readAll(
+  bus: Bus,
+  stage: string | undefined,
+  limit: number,
+  keep: (s: Stored) => boolean = () => true,
+): Promise<Stored[]> {
   const info = await bus.jsm.streams.info(STREAMS.DLQ);
   const out: Stored[] = [];
   if (info.state.messages === 0) return out;
   for (let seq = info.state.last_seq; seq >= info.state.first_seq && out.length < limit; seq--) {
     const s = await readRecord(bus, seq);
-    if (s && (stage === undefined || s.subject === `dlq.${stage}`)) out.push(s);
+    if (s && (stage === undefined || s.subject === `dlq.${stage}`) && keep(s)) out.push(s);
   }
   return out.reverse();
 }
 
-function jobOf(record: DeliveryDlqRecord): DeliverJob | undefined {
+/** The delivery job a `dlq.deliver` record holds, with its attempt history. */
+export function jobOf(record: DeliveryDlqRecord): DeliverJob | undefined {
   try {
     return DeliverJobMessage.decode(Buffer.from(record.payload, 'base64'));
   } catch {
@@ -183,8 +196,23 @@ function parseSeqs(raw: string[], usage: string): number[] {
   });
 }
 
-const notFound = (seq: number): CliError =>
-  new CliError(`no DLQ record ${seq}`, 'List them with `cairn dlq list`');
+const notFound = (seq: number): CodedError =>
+  new CodedError(DLQ_NOT_FOUND, `no DLQ record ${seq}`, 'List them with `cairn dlq list`', 'not_found');
+
+/** Re-drives record `seq` (back to the subject it failed on), then removes it; the subject. */
+export async function retryRecord(bus: Bus, seq: number): Promise<string> {
+  const s = await readRecord(bus, seq);
+  if (!s) throw notFound(seq);
+  const subject = await redrive(bus, s);
+  await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+  return subject;
+}
+
+/** Removes record `seq`. */
+export async function dropRecord(bus: Bus, seq: number): Promise<void> {
+  if (!(await readRecord(bus, seq))) throw notFound(seq);
+  await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+}
 
 export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parse(argv, OPTIONS, 'cairn dlq');
@@ -236,10 +264,7 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
       const seqs = parseSeqs(rest, 'cairn dlq retry <seq>...');
       await withBus(io, url, async (bus) => {
         for (const seq of seqs) {
-          const s = await readRecord(bus, seq);
-          if (!s) throw notFound(seq);
-          const subject = await redrive(bus, s);
-          await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+          const subject = await retryRecord(bus, seq);
           io.out(`re-driven ${seq} -> ${subject}`);
         }
       });
@@ -249,8 +274,7 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<ExitCode> {
       const seqs = parseSeqs(rest, 'cairn dlq drop <seq>...');
       await withBus(io, url, async (bus) => {
         for (const seq of seqs) {
-          if (!(await readRecord(bus, seq))) throw notFound(seq);
-          await bus.jsm.streams.deleteMessage(STREAMS.DLQ, seq);
+          await dropRecord(bus, seq);
           io.out(`dropped ${seq}`);
         }
       });
@@ -270,9 +294,11 @@ async function redrive(bus: Bus, s: Stored): Promise<string> {
     if (job) {
       const dest = await getDestination(bus, job.destination);
       if (dest?.disabled !== undefined) {
-        throw new CliError(
+        throw new CodedError(
+          DLQ_DESTINATION_DISABLED,
           `destination ${job.destination} is disabled (${dest.disabled.reason})`,
           `Fix it, store it again with \`cairn destination put\`, then retry ${s.seq}`,
+          'conflict',
         );
       }
       // A fresh budget; the history stays, and attempt numbers continue.
@@ -284,9 +310,11 @@ async function redrive(bus: Bus, s: Stored): Promise<string> {
     }
   }
   if (r.truncated) {
-    throw new CliError(
+    throw new CodedError(
+      DLQ_RECORD_TRUNCATED,
       `record ${s.seq} holds only part of its message (${r.payloadBytes ?? '?'} bytes, too large for a record)`,
       `The original is message ${r.seq} of stream ${r.stream} while that stream keeps it; drop ${s.seq} when done`,
+      'conflict',
     );
   }
   await publishWithId(bus.js, r.subject, Buffer.from(r.payload, 'base64'), msgId);

@@ -42,3 +42,21 @@ export class CliError extends Error {
 
 /** A command's result: the process exit code. */
 export type ExitCode = number;
+
+/** What kind of failure a coded error is: the admin HTTP API answers 404, 400 or 409. */
+export type FailureKind = 'not_found' | 'invalid' | 'conflict';
+
+/**
+ * A failure with a stable code (docs/errors.md), shared by the CLI (printed as a CliError) and
+ * the admin HTTP API (`{ error: { code, message, hint } }`).
+ */
+export class CodedError extends CliError {
+  constructor(
+    readonly code: string,
+    what: string,
+    fix: string,
+    readonly kind: FailureKind = 'invalid',
+  ) {
+    super(what, fix);
+  }
+}

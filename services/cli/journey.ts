@@ -17,7 +17,10 @@ import {
   listDestinations,
   type Bus,
   type JourneyHead,
+  type JourneyPublishResult,
+  type JourneyVersion,
 } from '../../libs/bus/index.js';
+import type { Config } from '../../libs/config/index.js';
 import {
   closest,
   compile,
@@ -31,7 +34,7 @@ import {
 import { COMMON_OPTIONS, parse, positional } from './args.js';
 import { withBus } from './connect.js';
 import { readText } from './files.js';
-import { CliError, type CliIo, type ExitCode } from './io.js';
+import { CliError, CodedError, type CliIo, type ExitCode } from './io.js';
 import { formatIssue } from './issues.js';
 
 export const JOURNEY_HELP = `Usage: cairn journey <command> [options]
@@ -166,20 +169,10 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       const source = checked.source;
       const { published, ended } = await withBus(io, url, async (bus, config) => {
         await checkDestinations(io, bus, file, doc, values['allow-missing-destinations'] === true);
-        const published = await publishJourneyVersion(bus, doc, {
+        return publishJourney(bus, config, doc, {
           source,
-          ifChanged: true,
           ...(previous !== undefined && { previous }),
         });
-        const ended =
-          !published.unchanged && published.previous?.status === 'archived'
-            ? await endArchivedInstances(bus, {
-                journeyId: published.id,
-                version: published.previous.version,
-                partitions: config.partitions,
-              })
-            : undefined;
-        return { published, ended };
       });
       if (published.unchanged) {
         io.out(
@@ -212,20 +205,7 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
     case 'show': {
       const id = positional(rest, 0, 'id', 'cairn journey show <id> [--version <n>]');
       const wanted = values.version === undefined ? undefined : parseVersion(values.version);
-      const shown = await withBus(io, url, async (bus) => {
-        const head = await readJourneyHead(bus, id);
-        if (!head) return undefined;
-        const version = wanted ?? head.active ?? head.latest;
-        return { head, version, stored: await readJourneyVersion(bus, id, version) };
-      });
-      if (!shown)
-        throw new CliError(`journey ${id} does not exist`, 'List the journeys with `cairn journey list`');
-      if (!shown.stored) {
-        throw new CliError(
-          `journey ${id} has no version ${shown.version}`,
-          `Its versions: ${Object.keys(shown.head.versions).join(', ')}`,
-        );
-      }
+      const shown = await withBus(io, url, (bus) => loadJourneyVersion(bus, id, wanted));
       const status = shown.head.versions[String(shown.version)] ?? 'unknown';
       const { stored } = shown;
       const header = `# ${id} v${shown.version} (${status}), published ${new Date(stored.publishedAt).toISOString()}, hash ${stored.hash}`;
@@ -247,29 +227,8 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
     }
     case 'archive': {
       const id = positional(rest, 0, 'id', 'cairn journey archive <id>');
-      try {
-        const { version, ended } = await withBus(io, url, async (bus, config) => {
-          const { version } = await archiveJourney(bus, id);
-          const ended = await endArchivedInstances(bus, {
-            journeyId: id,
-            version,
-            partitions: config.partitions,
-          });
-          return { version, ended };
-        });
-        io.out(`archived ${id} v${version}: ending its ${ended} running instance(s)`);
-      } catch (err) {
-        if (err instanceof JourneyRegistryError && err.code === JOURNEY_NOT_FOUND) {
-          throw new CliError(`journey ${id} does not exist`, 'List the journeys with `cairn journey list`');
-        }
-        if (err instanceof JourneyRegistryError && err.code === JOURNEY_NOT_ACTIVE) {
-          throw new CliError(
-            `journey ${id} has no active version`,
-            'Publish a version first, or leave it archived',
-          );
-        }
-        throw err;
-      }
+      const { version, ended } = await withBus(io, url, (bus, config) => archiveAndEnd(bus, config, id));
+      io.out(`archived ${id} v${version}: ending its ${ended} running instance(s)`);
       return 0;
     }
     case 'preview': {
@@ -306,6 +265,123 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
   }
 }
 
+/** No version `n` of a stored journey. */
+export const JOURNEY_VERSION_NOT_FOUND = 'CAIRN_E_JOURNEY_VERSION_NOT_FOUND';
+/** A journey sends to destinations that are not stored. */
+export const JOURNEY_MISSING_DESTINATION = 'CAIRN_E_JOURNEY_MISSING_DESTINATION';
+
+export const journeyNotFound = (id: string): CodedError =>
+  new CodedError(
+    JOURNEY_NOT_FOUND,
+    `journey ${id} does not exist`,
+    'List the journeys with `cairn journey list`',
+    'not_found',
+  );
+
+/** A stored version of a journey: version `wanted`, else the active one, else the latest. */
+export async function loadJourneyVersion(
+  bus: Bus,
+  id: string,
+  wanted?: number,
+): Promise<{ head: JourneyHead; version: number; stored: JourneyVersion }> {
+  const head = await readJourneyHead(bus, id);
+  if (!head) throw journeyNotFound(id);
+  const version = wanted ?? head.active ?? head.latest;
+  const stored = await readJourneyVersion(bus, id, version);
+  if (!stored) {
+    throw new CodedError(
+      JOURNEY_VERSION_NOT_FOUND,
+      `journey ${id} has no version ${version}`,
+      `Its versions: ${Object.keys(head.versions).join(', ')}`,
+      'not_found',
+    );
+  }
+  return { head, version, stored };
+}
+
+/**
+ * Stores a validated journey as its next version (none when the active one has the same hash);
+ * when the previous version is archived rather than drained, ends its running instances.
+ */
+export async function publishJourney(
+  bus: Bus,
+  config: Pick<Config, 'partitions'>,
+  doc: JourneyDocument,
+  opts: { source?: string; previous?: 'drain' | 'archive' },
+): Promise<{ published: JourneyPublishResult; ended?: number }> {
+  const published = await publishJourneyVersion(bus, doc, {
+    ifChanged: true,
+    ...(opts.source !== undefined && { source: opts.source }),
+    ...(opts.previous !== undefined && { previous: opts.previous }),
+  });
+  const ended =
+    !published.unchanged && published.previous?.status === 'archived'
+      ? await endArchivedInstances(bus, {
+          journeyId: published.id,
+          version: published.previous.version,
+          partitions: config.partitions,
+        })
+      : undefined;
+  return ended === undefined ? { published } : { published, ended };
+}
+
+/** Archives the journey's active version and ends its running instances (how many). */
+export async function archiveAndEnd(
+  bus: Bus,
+  config: Pick<Config, 'partitions'>,
+  id: string,
+): Promise<{ version: number; ended: number }> {
+  try {
+    const { version } = await archiveJourney(bus, id);
+    const ended = await endArchivedInstances(bus, { journeyId: id, version, partitions: config.partitions });
+    return { version, ended };
+  } catch (err) {
+    if (err instanceof JourneyRegistryError && err.code === JOURNEY_NOT_FOUND) throw journeyNotFound(id);
+    if (err instanceof JourneyRegistryError && err.code === JOURNEY_NOT_ACTIVE) {
+      throw new CodedError(
+        JOURNEY_NOT_ACTIVE,
+        `journey ${id} has no active version`,
+        'Publish a version first, or leave it archived',
+        'conflict',
+      );
+    }
+    throw err;
+  }
+}
+
+/** A destination a journey sends to that is not stored: where it is used, and a guess. */
+export interface MissingDestination {
+  id: string;
+  path: string;
+  guess?: string;
+}
+
+/** The destinations the journey sends to that do not exist, and those that do. */
+export async function missingDestinations(
+  bus: Bus,
+  doc: JourneyDocument,
+): Promise<{ missing: MissingDestination[]; known: string[] }> {
+  const used = destinationsOf(doc);
+  if (used.size === 0) return { missing: [], known: [] };
+  const known = (await listDestinations(bus)).map((d) => d.id);
+  const missing = [...used]
+    .filter(([id]) => !known.includes(id))
+    .map(([id, path]) => {
+      const guess = closest(id, known);
+      return guess ? { id, path, guess } : { id, path };
+    });
+  return { missing, known };
+}
+
+/** The error for destinations that do not exist (`what`: the file or the draft). */
+export function missingDestinationsError(what: string, count: number): CodedError {
+  return new CodedError(
+    JOURNEY_MISSING_DESTINATION,
+    `${what} sends to ${count} destination(s) that do not exist`,
+    'Put them first (`cairn destination put <file>`), fix the ids, or publish with --allow-missing-destinations when they come later',
+  );
+}
+
 /** Where the journey sends: each destination id with the path of its first use. */
 function destinationsOf(doc: JourneyDocument): Map<string, string> {
   const out = new Map<string, string>();
@@ -332,23 +408,14 @@ async function checkDestinations(
   doc: JourneyDocument,
   allowMissing: boolean,
 ): Promise<void> {
-  const used = destinationsOf(doc);
-  if (used.size === 0) return;
-  const known = (await listDestinations(bus)).map((d) => d.id);
-  const missing = [...used].filter(([id]) => !known.includes(id));
+  const { missing, known } = await missingDestinations(bus, doc);
   if (missing.length === 0) return;
-  for (const [id, path] of missing) {
-    const guess = closest(id, known);
+  for (const { id, path, guess } of missing) {
     io.err(
       `${file}: ${allowMissing ? 'warning' : 'error'} at ${path}: destination '${id}' does not exist (${guess ? `did you mean '${guess}'? ` : ''}destinations: ${known.join(', ') || 'none yet'})`,
     );
   }
-  if (!allowMissing) {
-    throw new CliError(
-      `${file} sends to ${missing.length} destination(s) that do not exist`,
-      'Put them first (`cairn destination put <file>`), fix the ids, or publish with --allow-missing-destinations when they come later',
-    );
-  }
+  if (!allowMissing) throw missingDestinationsError(file, missing.length);
 }
 
 function parseVersion(raw: string): number {

@@ -2,8 +2,12 @@
 // connection per stage: a fault that makes the server close one stage's connection (a subject
 // over its control-line limit, a slow consumer) never drops what the other stages have in
 // flight. With no NATS at the default URL (and none asked for), a local nats-server is started.
+// The admin HTTP API and the console run on the lifecycle's connection.
+import { randomBytes } from 'node:crypto';
+
 import { connectBus, connectOptionsOf, type Bus, type ServiceRole } from '../../libs/bus/index.js';
 import { runService, type RunningService, type ServiceContext } from '../../libs/telemetry/index.js';
+import { startAdmin } from '../admin/index.js';
 import { startIngest } from '../ingest/index.js';
 import { startMatcher } from '../matcher/index.js';
 import { startSender } from '../sender/index.js';
@@ -16,7 +20,8 @@ import { upConnection } from './up-connection.js';
 export const UP_HELP = `Usage: cairn up [--nats-url <url>]
 
 Runs ingest (with the Segment HTTP Tracking API on CAIRN_HTTP_PORT, default 8088), matcher,
-timer and sender in one process. Connects to --nats-url, else NATS_URL, else
+timer, sender and the admin HTTP API with the web console (CAIRN_ADMIN_PORT, default 8090) in
+one process. Connects to --nats-url, else NATS_URL, else
 nats://127.0.0.1:4222. Only when neither is given and nothing answers at that default, it
 starts a local nats-server with JetStream (store in ${LOCAL_STORE_DIR}) and stops it on exit;
 a given URL that does not answer is an error.
@@ -29,6 +34,9 @@ loopback and private addresses are refused (CAIRN_EGRESS_DENY) unless allowed.
 
 The HTTP API accepts only the write keys in CAIRN_WRITE_KEYS (e.g. wk_dev:local); without
 any, every request gets 401, which cairn up says at start.
+
+The admin API takes the bearer tokens of CAIRN_ADMIN_TOKENS (name:role:token); without any,
+cairn up makes a one-off write token for this run and prints it (docs/console.md).
 
 Example:
   CAIRN_WRITE_KEYS=wk_dev:local cairn up
@@ -46,6 +54,10 @@ export interface StartAllOptions {
   http?: boolean;
   /** Told the HTTP API's port once it listens. */
   onHttp?: (port: number) => void;
+  /** Serve the admin HTTP API and the console on CAIRN_ADMIN_PORT (`cairn up` does). */
+  admin?: boolean;
+  /** Told the admin API's URL once it listens. */
+  onAdmin?: (url: string) => void;
   /** Opens the connection of one stage (default: NATS_URL with the config's credentials). */
   connectStage?: (stage: ServiceRole) => Promise<Bus>;
 }
@@ -101,6 +113,11 @@ export async function startAllServices(
     await onOwnBus('matcher', startMatcher);
     const ingest = await onOwnBus('ingest', (c) => startIngest(c, { http: opts.http ?? false }));
     if (ingest.httpPort !== undefined) opts.onHttp?.(ingest.httpPort);
+    if (opts.admin) {
+      const admin = await startAdmin(ctx);
+      started.push(admin);
+      opts.onAdmin?.(admin.url);
+    }
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop(0)));
     throw err;
@@ -131,20 +148,28 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     return 0;
   }
   const natsUrl = values['nats-url'];
-  const env = devEnv(io);
+  const env = { ...devEnv(io) };
   if ((env['CAIRN_WRITE_KEYS'] ?? '').trim() === '') {
     io.err(
       'cairn up: CAIRN_WRITE_KEYS is empty, so every HTTP Tracking API request will get 401; set write keys, e.g. CAIRN_WRITE_KEYS=wk_dev:local, and send with the key as Basic auth user (curl -u wk_dev: …). Events published on NATS need no key',
     );
   }
+  let adminToken: string | undefined;
+  if ((env['CAIRN_ADMIN_TOKENS'] ?? '').trim() === '') {
+    adminToken = randomBytes(24).toString('base64url');
+    env['CAIRN_ADMIN_TOKENS'] = `cairn-up:write:${adminToken}`;
+  }
   const connection = upConnection(io, natsUrl !== undefined || io.env['NATS_URL'] !== undefined);
   let httpPort: number | undefined;
+  let adminUrl: string | undefined;
   await runService({
     name: 'up',
     start: (ctx) =>
       startAllServices(ctx, {
         http: true,
         onHttp: (port) => (httpPort = port),
+        admin: true,
+        onAdmin: (url) => (adminUrl = url),
         // The URL in use: a local nats-server's when one was started.
         connectStage: stageConnector(ctx, connection.url()),
       }),
@@ -163,6 +188,13 @@ export async function upCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     onReady: (lifecycle) => {
       if (httpPort !== undefined)
         io.err(`cairn up: Segment HTTP Tracking API on :${httpPort} (POST /v1/batch)`);
+      if (adminUrl !== undefined) {
+        io.err(`cairn up: admin API and console on ${adminUrl} (API ${adminUrl}/api/v1, docs/console.md)`);
+        if (adminToken !== undefined)
+          io.err(
+            `cairn up: CAIRN_ADMIN_TOKENS is empty: a one-off write token for this run: ${adminToken} (curl -H 'authorization: Bearer ${adminToken}' ${adminUrl}/api/v1/health); set CAIRN_ADMIN_TOKENS to keep your own`,
+          );
+      }
       io.err(`cairn up: ready (NATS ${connection.url()}, HTTP metrics on :${lifecycle.metricsPort})`);
     },
   });

@@ -1,0 +1,227 @@
+// Journeys: list, show (head and versions, a version's document, source and graph), validate a
+// draft (the CLI's codes, each problem at its line), publish, archive.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { listJourneys, readJourneyVersion, type JourneyHead } from '../../../libs/bus/index.js';
+import {
+  compile,
+  JourneyCodes,
+  parseJourney,
+  type JourneyDocument,
+  type Step,
+  type ValidationIssue,
+} from '../../../libs/journey/index.js';
+import {
+  archiveAndEnd,
+  loadJourneyVersion,
+  missingDestinations,
+  missingDestinationsError,
+  publishJourney,
+} from '../../cli/operations.js';
+import type { RouteContext } from '../app.js';
+import { AdminError } from '../errors.js';
+import { positionOf } from '../source-position.js';
+import { bodyOf, positiveInt, type Params } from './common.js';
+
+/** A validation problem as the console shows it: at a path, a line and a column. */
+export interface Problem {
+  severity: 'error' | 'warning';
+  code: string;
+  path: string;
+  line?: number;
+  column?: number;
+  message: string;
+  hint?: string;
+}
+
+const problemOf = (i: ValidationIssue): Problem => ({
+  severity: i.severity,
+  code: i.code,
+  path: i.path,
+  ...(i.line !== undefined && { line: i.line, column: i.column ?? 1 }),
+  message: i.message,
+  ...(i.hint !== undefined && { hint: i.hint }),
+});
+
+const SOURCE_EXAMPLE = '{"source":"id: welcome\\nname: Welcome\\n..."}';
+const ValidateBody = z.object({ source: z.string() });
+const PublishBody = z.object({
+  source: z.string(),
+  previous: z.enum(['drain', 'archive']).optional(),
+  allowMissingDestinations: z.boolean().optional(),
+});
+
+function statusOf(head: JourneyHead): 'active' | 'archived' {
+  return head.active === null ? 'archived' : 'active';
+}
+
+/** Nodes (the steps) and edges (each way out of a step, labelled by its branch). */
+export function graphOf(doc: JourneyDocument): {
+  nodes: Array<{ id: string; kind: string; label: string }>;
+  edges: Array<{ from: string; to: string; label: string }>;
+} {
+  const compiled = compile(doc, { version: 1 });
+  const nodes = doc.steps.map((s) => ({ id: s.id, kind: s.type, label: s.name ?? s.id }));
+  const edges: Array<{ from: string; to: string; label: string }> = [];
+  const edge = (from: string, to: string | undefined, label: string): void => {
+    if (to !== undefined) edges.push({ from, to, label });
+  };
+  for (const s of doc.steps) {
+    const step: Step = compiled.steps[s.id]!;
+    switch (step.type) {
+      case 'hold_until':
+        for (const b of step.branches) edge(step.id, b.restart ? step.id : b.next, b.id);
+        edge(step.id, step.timeout.next, 'timeout');
+        break;
+      case 'data_split':
+        for (const b of step.branches) edge(step.id, b.next, b.id);
+        edge(step.id, step.else, 'else');
+        break;
+      case 'random_split':
+        for (const b of step.branches) edge(step.id, b.next, `${b.id} (${b.weight}%)`);
+        break;
+      case 'send':
+      case 'delay':
+        edge(step.id, step.next, '');
+        break;
+      case 'exit':
+        break;
+    }
+  }
+  return { nodes, edges };
+}
+
+/** The draft, validated as `cairn journey validate` does; a 400 with every problem otherwise. */
+function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
+  const result = parseJourney(source);
+  if (result.ok) return { doc: result.journey, warnings: result.warnings.map(problemOf) };
+  const problems = [...result.errors, ...result.warnings].map(problemOf);
+  throw badRequestWithCode(
+    JourneyCodes.INVALID,
+    `the journey has ${result.errors.length} error(s)`,
+    'Fix each problem (its line and column are given), then publish again',
+    problems,
+  );
+}
+
+function badRequestWithCode(code: string, message: string, hint: string, problems: unknown[]): AdminError {
+  return new AdminError(400, code, message, hint, problems);
+}
+
+export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
+  const { bus, config } = ctx;
+
+  api.get('/journeys', { config: { role: 'read' } }, async () => {
+    const unreadable: string[] = [];
+    const heads = await listJourneys(bus, (err) => unreadable.push(err.message));
+    const journeys = await Promise.all(
+      heads.map(async (head) => {
+        const shown = await readJourneyVersion(bus, head.id, head.active ?? head.latest).catch(
+          () => undefined,
+        );
+        return {
+          id: head.id,
+          ...(shown?.document.name !== undefined && { name: shown.document.name }),
+          status: statusOf(head),
+          active: head.active,
+          latest: head.latest,
+          versions: head.versions,
+        };
+      }),
+    );
+    return { journeys, unreadable };
+  });
+
+  api.get('/journeys/:id', { config: { role: 'read' } }, async (req) => {
+    const { id } = req.params as Params;
+    const { head } = await loadJourneyVersion(bus, id!);
+    const versions = await Promise.all(
+      Object.entries(head.versions).map(async ([n, status]) => {
+        const stored = await readJourneyVersion(bus, head.id, Number(n)).catch(() => undefined);
+        return {
+          version: Number(n),
+          status,
+          ...(stored && { publishedAt: new Date(stored.publishedAt).toISOString(), hash: stored.hash }),
+        };
+      }),
+    );
+    versions.sort((a, b) => b.version - a.version);
+    return { id: head.id, status: statusOf(head), active: head.active, latest: head.latest, versions };
+  });
+
+  api.get('/journeys/:id/versions/:version', { config: { role: 'read' } }, async (req) => {
+    const { id, version } = req.params as Params;
+    const wanted = positiveInt(version, 'version', '/api/v1/journeys/welcome/versions/2');
+    const { head, stored } = await loadJourneyVersion(bus, id!, wanted);
+    return {
+      id: head.id,
+      version: wanted,
+      status: head.versions[String(wanted)] ?? 'unknown',
+      publishedAt: new Date(stored.publishedAt).toISOString(),
+      hash: stored.hash,
+      document: stored.document,
+      // Versions stored before sources were kept have none.
+      source: stored.source ?? null,
+      graph: graphOf(stored.document),
+    };
+  });
+
+  api.post('/journeys/validate', { config: { role: 'read' } }, (req, reply) => {
+    const { source } = bodyOf(ValidateBody, req.body, SOURCE_EXAMPLE);
+    const result = parseJourney(source);
+    return reply.send(
+      result.ok
+        ? { ok: true, id: result.journey.id, problems: result.warnings.map(problemOf) }
+        : { ok: false, problems: [...result.errors, ...result.warnings].map(problemOf) },
+    );
+  });
+
+  api.post('/journeys', { config: { role: 'write' } }, async (req, reply) => {
+    const body = bodyOf(PublishBody, req.body, SOURCE_EXAMPLE);
+    const { doc, warnings } = validDraft(body.source);
+    const { missing, known } = await missingDestinations(bus, doc);
+    const missingProblems: Problem[] = missing.map((m) => ({
+      severity: body.allowMissingDestinations ? 'warning' : 'error',
+      code: 'CAIRN_E_JOURNEY_MISSING_DESTINATION',
+      path: m.path,
+      ...positionOf(body.source, m.path),
+      message: `destination '${m.id}' does not exist (destinations: ${known.join(', ') || 'none yet'})`,
+      ...(m.guess !== undefined && { hint: `did you mean '${m.guess}'?` }),
+    }));
+    if (missing.length > 0 && !body.allowMissingDestinations) {
+      const err = missingDestinationsError(`journey ${doc.id}`, missing.length);
+      throw badRequestWithCode(
+        err.code,
+        err.what,
+        err.fix.replace('--allow-missing-destinations', '"allowMissingDestinations": true'),
+        missingProblems,
+      );
+    }
+    const { published, ended } = await publishJourney(bus, config, doc, {
+      source: body.source,
+      ...(body.previous !== undefined && { previous: body.previous }),
+    });
+    ctx.auditTarget(req, {
+      journeyId: published.id,
+      version: published.version,
+      unchanged: published.unchanged === true,
+    });
+    await reply.code(published.unchanged ? 200 : 201);
+    return {
+      id: published.id,
+      version: published.version,
+      unchanged: published.unchanged === true,
+      ...(published.previous && { previous: published.previous }),
+      ...(ended !== undefined && { ended }),
+      problems: [...warnings, ...missingProblems],
+    };
+  });
+
+  api.post('/journeys/:id/archive', { config: { role: 'write' } }, async (req) => {
+    const { id } = req.params as Params;
+    const { version, ended } = await archiveAndEnd(bus, config, id!);
+    ctx.auditTarget(req, { journeyId: id, version });
+    return { id, version, ended };
+  });
+}
