@@ -112,6 +112,9 @@ function servicePermissions(role: ServiceRole): Permissions {
           ...kvRead(BUCKETS.profiles),
           ...kvWatch(BUCKETS.journeys),
           ...leasing(),
+          // The journal projection (libs/insight): JOURNAL read from a checkpoint, counts in KV.
+          ...ordered(STREAMS.JOURNAL),
+          ...kvWrite(BUCKETS.stats),
         ],
         subscribe: inbox(role),
       };

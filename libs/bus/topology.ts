@@ -37,6 +37,8 @@ export const BUCKETS = {
   ingestDedupe: 'ingest_dedupe',
   /** Partition leases of the matcher, timer and sender (`<stage>.<p>`): who may consume what. */
   leases: 'cairn_leases',
+  /** Journal counts per journey version (`<journey>.v<n>[.shadow]`) and the projection's checkpoint. */
+  stats: 'cairn_stats',
 } as const;
 
 const DAY_MS = 86_400_000;
@@ -108,6 +110,7 @@ export function desiredBuckets(c: TopologyConfig): DesiredBucket[] {
     b(BUCKETS.state, 1),
     b(BUCKETS.userInstances, 1),
     b(BUCKETS.leases, 1),
+    b(BUCKETS.stats, 1),
     ...((c.ingestDedupeWindowMs ?? 0) > 0 ? [b(BUCKETS.ingestDedupe, 1, c.ingestDedupeWindowMs)] : []),
   ];
 }

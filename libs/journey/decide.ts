@@ -172,7 +172,8 @@ function decideTimer(run: Run, instance: Instance | undefined, token: string, at
 function decideArchive(run: Run, instance: Instance | undefined): Decision {
   if (instance?.status !== 'active') return unchanged(instance, run);
   const next = structuredClone(instance);
-  endInstance(run, next, 'exited', 'version_archived');
+  // The step it waited in: stats count it as having left that step.
+  endInstance(run, next, 'exited', 'version_archived', next.stepId !== null ? { stepId: next.stepId } : {});
   return finish(run, next);
 }
 

@@ -1,4 +1,4 @@
-// `cairn journey validate|publish|list|show|archive|preview`.
+// `cairn journey validate|publish|list|show|archive|preview|stats`.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -36,6 +36,7 @@ import { withBus } from './connect.js';
 import { readText } from './files.js';
 import { CliError, CodedError, type CliIo, type ExitCode } from './io.js';
 import { formatIssue } from './issues.js';
+import { journeyStatsLines, parseSince, STATS_HELP } from './journey-stats.js';
 
 export const JOURNEY_HELP = `Usage: cairn journey <command> [options]
 
@@ -47,6 +48,8 @@ Commands:
   archive <id>                             stop new entries; running instances exit
   preview <file|id> --step <step> --event <json> [--profile <json>]
                                            the exact payload a send step would send
+  stats <id> [--version <n>] [--since <d>] [--shadow] [--json]
+                                           counts per step: entered, waiting, branches, sends
 
 Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)
@@ -130,6 +133,7 @@ Options:
 Example:
   cairn journey preview examples/journeys/cart-abandonment.yaml --step nudge \\
     --event '{"event":"checkout_started","userId":"u1","properties":{"cart_id":"c-1"}}'`,
+  stats: STATS_HELP,
 };
 
 const OPTIONS = {
@@ -140,6 +144,9 @@ const OPTIONS = {
   event: { type: 'string' },
   profile: { type: 'string' },
   compiled: { type: 'boolean' },
+  since: { type: 'string' },
+  shadow: { type: 'boolean' },
+  json: { type: 'boolean' },
   'allow-missing-destinations': { type: 'boolean' },
 } as const;
 
@@ -258,6 +265,20 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       io.err(
         `# ${result.bytes} bytes (limit ${journey.limits.maxPayloadBytes}); ${journey.id} v${journey.version}, step ${values.step}`,
       );
+      return 0;
+    }
+    case 'stats': {
+      const id = positional(rest, 0, 'id', 'cairn journey stats <id> [--version <n>] [--since <duration>]');
+      const version = values.version === undefined ? undefined : parseVersion(values.version);
+      const sinceMs = values.since === undefined ? undefined : parseSince(values.since);
+      const lines = await withBus(io, url, (bus) =>
+        journeyStatsLines(bus, id, version, {
+          ...(sinceMs !== undefined && { sinceMs }),
+          shadow: values.shadow === true,
+          json: values.json === true,
+        }),
+      );
+      for (const line of lines) io.out(line);
       return 0;
     }
     default:

@@ -25,6 +25,7 @@ import type { ApplyContext } from './apply.js';
 import { archiveHandler } from './archive.js';
 import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
+import { startInsight } from './insight.js';
 import { userLimitRefusals, UserRateWindow } from './rate.js';
 import { instancesRetired } from './retention.js';
 import { timerHandler } from './timer.js';
@@ -175,6 +176,13 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     intervalMs: config.metricsIntervalMs,
     log,
   });
+  // The journal's counts per journey version (cairn journey stats), in one matcher at a time.
+  const insight = await startInsight(ctx).catch(async (err: unknown) => {
+    await lag.stop();
+    await runner.stop(0);
+    await catalog.stop();
+    throw err;
+  });
   log.info({ partitions: partitions.length, held: runner.held().length }, 'matcher ready');
 
   let stopped: Promise<void> | undefined;
@@ -185,6 +193,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
       stopped ??= (async () => {
         log.info({ graceMs }, 'matcher draining');
         await lag.stop();
+        await insight.stop();
         await runner.stop(graceMs);
         await catalog.stop();
         log.info('matcher stopped');

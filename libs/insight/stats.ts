@@ -1,0 +1,73 @@
+// Counts -> JourneyStats: the steps of a version in its document's order, the counts of a window
+// beside each, and what is true now (instances active, waiting per step) from the all-time counts.
+import { EXIT_SEND_STEP_ID, type JourneyDocument, type StepType } from '../journey/index.js';
+import {
+  emptyCounters,
+  emptyVersionCounters,
+  windowCounters,
+  type Counters,
+  type VersionCounters,
+} from './counters.js';
+import type { JourneyStats, StepStats } from './types.js';
+
+export interface StatsOptions {
+  journeyId: string;
+  version: number;
+  shadow: boolean;
+  /** The version's document: the steps' order and types. */
+  doc: JourneyDocument;
+  /** Count from this instant (rounded down to its hour); absent: all time. */
+  since?: number;
+  /** The end of the window (epoch ms): the read time. */
+  until: number;
+}
+
+const WAITS: ReadonlySet<StepType> = new Set(['hold_until', 'delay']);
+
+const sum = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0);
+
+/**
+ * The stats of one version from its counters (undefined: nothing counted yet). Steps the
+ * document does not name but the journal does (the exit send, `EXIT`) come after its steps.
+ */
+export function journeyStatsOf(counters: VersionCounters | undefined, o: StatsOptions): JourneyStats {
+  const total = counters?.total ?? emptyCounters();
+  let counted: Counters = total;
+  let since: number | null = null;
+  if (o.since !== undefined) {
+    const w = windowCounters(counters ?? emptyVersionCounters(o.journeyId, o.version, o.shadow), o.since);
+    counted = w.counters;
+    since = w.since;
+  }
+  const types = new Map<string, StepType>(o.doc.steps.map((s) => [s.id, s.type]));
+  const ids = [...types.keys()];
+  for (const id of Object.keys(total.steps)) if (!types.has(id)) ids.push(id);
+  const steps = ids.map((stepId): StepStats => {
+    const type: StepType = types.get(stepId) ?? (stepId === EXIT_SEND_STEP_ID ? 'send' : 'exit');
+    const c = counted.steps[stepId];
+    const all = total.steps[stepId];
+    const step: StepStats = {
+      stepId,
+      type,
+      entered: c?.entered ?? 0,
+      current: WAITS.has(type) && all ? Math.max(0, all.waiting - all.left) : 0,
+    };
+    if (type === 'hold_until' || type === 'data_split' || type === 'random_split') {
+      step.branches = { ...(c?.branches ?? {}) };
+    }
+    if (type === 'send') step.sends = structuredClone(c?.sends ?? {});
+    return step;
+  });
+  return {
+    journeyId: o.journeyId,
+    version: o.version,
+    shadow: o.shadow,
+    window: { since, until: o.until },
+    entered: counted.entered,
+    refused: { ...counted.refused },
+    completed: counted.completed,
+    exited: { ...counted.exited },
+    active: Math.max(0, total.entered - total.completed - sum(total.exited)),
+    steps,
+  };
+}
