@@ -1,18 +1,9 @@
-// Where the stats route reads a journey's counts (JourneyStats, libs/insight/types.ts). The
-// projection from JOURNAL (`readJourneyStats`) is not part of this build yet: until it is, the
-// source answers 501 with CAIRN_E_STATS_UNAVAILABLE, and the route is there for the console.
+// Where the stats route reads a journey's counts (JourneyStats, libs/insight/types.ts): the
+// projection of JOURNAL kept in KV `cairn_stats` (libs/insight readJourneyStats).
 import type { Bus } from '../../libs/bus/index.js';
+import { readJourneyStats } from '../../libs/insight/index.js';
 import type { JourneyStats, StatsQuery } from '../../libs/insight/types.js';
-import { AdminCodes, AdminError } from './errors.js';
 
 export type StatsSource = (bus: Bus, query: StatsQuery) => Promise<JourneyStats>;
 
-export const statsSource: StatsSource = () =>
-  Promise.reject(
-    new AdminError(
-      501,
-      AdminCodes.STATS_UNAVAILABLE,
-      'journey stats are not available in this build',
-      'Read the journal with `cairn inspect user <userId>`, or the metrics (docs/operations.md)',
-    ),
-  );
+export const statsSource: StatsSource = (bus, query) => readJourneyStats(bus, query);
