@@ -163,9 +163,13 @@ export interface Health {
 
 export interface Destination {
   id: string;
-  kind: string;
+  type?: string;
+  kind?: string;
   url?: string;
-  circuit: 'closed' | 'open' | 'half-open' | 'unknown';
+  /** Absent when the service does not know it (the sender keeps it in memory). */
+  circuit?: 'closed' | 'open' | 'half-open' | 'unknown';
+  /** Set when a 410 Gone disabled the destination. */
+  disabled?: Record<string, unknown>;
 }
 
 export interface DlqRecord {

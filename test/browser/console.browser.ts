@@ -30,7 +30,6 @@ void t.test('the console against cairn up', async (t) => {
   const browser = await launchBrowser(t);
   const errors: string[] = [];
   const page = await openPage(browser, errors);
-  t.teardown(() => t.same(errors, [], 'no script error in the page'));
 
   // Traffic: six checkouts; two buyers purchase within the hold (thanks), the others time out
   // and are nudged; the sink refuses the nudge of REFUSED_USER (400: straight to the DLQ).
@@ -79,7 +78,7 @@ void t.test('the console against cairn up', async (t) => {
     for (const step of expected.steps) {
       const node = page.getByTestId(`node-${step.stepId}`);
       t.equal(Number(await node.getAttribute('data-entered')), step.entered, `${step.stepId}: reached`);
-      t.match(await node.innerText(), new RegExp(`${step.entered} reached`), `${step.stepId}: drawn`);
+      t.match(await node.textContent(), new RegExp(`${step.entered} reached`), `${step.stepId}: drawn`);
     }
     t.equal(Number(await page.getByTestId('node-trigger').getAttribute('data-entered')), expected.entered);
     const hold = expected.steps.find((s) => s.stepId === 'wait-for-purchase');
@@ -98,7 +97,7 @@ void t.test('the console against cairn up', async (t) => {
     );
     const nudge = expected.steps.find((s) => s.stepId === 'nudge');
     t.match(
-      await page.getByTestId('node-nudge').innerText(),
+      await page.getByTestId('node-nudge').textContent(),
       new RegExp(`${nudge?.sends?.['sink']?.sent} sent`),
     );
     t.equal(await page.getByTestId('stat-entered').innerText(), String(expected.entered));
@@ -140,7 +139,7 @@ void t.test('the console against cairn up', async (t) => {
     await row.getByRole('button', { name: /^Retry record/ }).click();
     await page.getByText(/sent for delivery again/).waitFor();
     const got = await world.sink.waitFor(
-      (reqs) => reqs.slice(before).some((r) => r.headers['webhook-id'] === deliveryId),
+      (reqs) => reqs.slice(before).some((r) => r.headers['idempotency-key'] === deliveryId),
       30_000,
     );
     t.ok(
@@ -186,4 +185,5 @@ void t.test('the console against cairn up', async (t) => {
     t.equal(detail.versions.length, 1, 'no version was published');
     await shot(page, 'read-only');
   });
+  t.same(errors, [], 'no script error in the page');
 });

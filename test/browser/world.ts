@@ -124,9 +124,9 @@ export async function startWorld(t: Teardownable): Promise<World> {
   return { adminUrl, ingestUrl, sink, refuse, up, get, track };
 }
 
-/** Debian's Chromium (CAIRN_CHROMIUM overrides the path), headless, one fresh profile. */
+/** Debian's Chromium (CAIRN_CHROMIUM overrides the path), headless, with a fresh profile (playwright
+ * makes one per launch and removes it). */
 export async function launchBrowser(t: Teardownable): Promise<Browser> {
-  const profile = await mkdtemp(join(tmpdir(), 'cairn-chromium-'));
   const browser = await chromium.launch({
     executablePath: process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium',
     headless: true,
@@ -137,13 +137,9 @@ export async function launchBrowser(t: Teardownable): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
-  t.teardown(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  t.teardown(() => browser.close());
   return browser;
 }
 

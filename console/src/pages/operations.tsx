@@ -12,11 +12,28 @@ export function OperationsPage() {
       <div class="page-head">
         <h1 id="ops-title">Operations</h1>
       </div>
-      <HealthPanel />
-      <Destinations />
       <Dlq />
+      <Destinations />
+      <HealthPanel />
     </section>
   );
+}
+
+/** The consumers of each stage summed: pending, ack pending, the largest lag. */
+function byStage(stages: Health['stages']) {
+  const out = new Map<
+    string,
+    { stage: string; consumers: number; pending: number; ackPending: number; lagSeconds?: number }
+  >();
+  for (const s of stages) {
+    const o = out.get(s.stage) ?? { stage: s.stage, consumers: 0, pending: 0, ackPending: 0 };
+    o.consumers += 1;
+    o.pending += s.pending;
+    o.ackPending += s.ackPending;
+    if (s.lagSeconds !== undefined) o.lagSeconds = Math.max(o.lagSeconds ?? 0, s.lagSeconds);
+    out.set(s.stage, o);
+  }
+  return [...out.values()];
 }
 
 function HealthPanel() {
@@ -43,7 +60,9 @@ function HealthPanel() {
             <thead>
               <tr>
                 <th scope="col">Stage</th>
-                <th scope="col">Consumer</th>
+                <th scope="col" class="num">
+                  Consumers
+                </th>
                 <th scope="col" class="num">
                   Pending
                 </th>
@@ -51,15 +70,15 @@ function HealthPanel() {
                   Ack pending
                 </th>
                 <th scope="col" class="num">
-                  Lag (s)
+                  Largest lag (s)
                 </th>
               </tr>
             </thead>
             <tbody>
-              {h.stages.map((s) => (
-                <tr key={`${s.stage}/${s.consumer}`}>
-                  <td>{s.stage}</td>
-                  <td>{s.consumer}</td>
+              {byStage(h.stages).map((s) => (
+                <tr key={s.stage}>
+                  <th scope="row">{s.stage}</th>
+                  <td class="num">{s.consumers}</td>
                   <td class={`num ${s.pending > 0 ? 'warn' : ''}`}>{s.pending}</td>
                   <td class="num">{s.ackPending}</td>
                   <td class="num">{s.lagSeconds === undefined ? '–' : s.lagSeconds.toFixed(1)}</td>
@@ -67,6 +86,37 @@ function HealthPanel() {
               ))}
             </tbody>
           </table>
+          <details>
+            <summary>Every consumer ({h.stages.length})</summary>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Stage</th>
+                  <th scope="col">Consumer</th>
+                  <th scope="col" class="num">
+                    Pending
+                  </th>
+                  <th scope="col" class="num">
+                    Ack pending
+                  </th>
+                  <th scope="col" class="num">
+                    Lag (s)
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {h.stages.map((s) => (
+                  <tr key={`${s.stage}/${s.consumer}`}>
+                    <td>{s.stage}</td>
+                    <td>{s.consumer}</td>
+                    <td class={`num ${s.pending > 0 ? 'warn' : ''}`}>{s.pending}</td>
+                    <td class="num">{s.ackPending}</td>
+                    <td class="num">{s.lagSeconds === undefined ? '–' : s.lagSeconds.toFixed(1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </details>
         </>
       )}
     </section>
@@ -112,12 +162,18 @@ function Destinations() {
             {list.data.destinations.map((d) => (
               <tr key={d.id} data-testid={`destination-${d.id}`}>
                 <th scope="row">{d.id}</th>
-                <td>{d.kind}</td>
+                <td>{d.type ?? d.kind}</td>
                 <td>
                   <code>{d.url ?? ''}</code>
                 </td>
                 <td>
-                  <span class={`badge circuit-${d.circuit}`}>{d.circuit}</span>
+                  {d.disabled ? (
+                    <span class="badge circuit-open" title={text(d.disabled)}>
+                      disabled
+                    </span>
+                  ) : (
+                    <span class={`badge circuit-${d.circuit ?? 'unknown'}`}>{d.circuit ?? 'unknown'}</span>
+                  )}
                 </td>
                 {canWrite && (
                   <td>

@@ -52,21 +52,17 @@ function describe(r: TimelineRecord): string {
 function deliveryOf(r: TimelineRecord): string | null {
   const id = r.detail?.deliveryId;
   if (id === undefined) return null;
-  const parts = [`delivery ${text(id)}`];
-  if (r.detail?.destination !== undefined) parts.push(`to ${text(r.detail.destination)}`);
+  let line = `delivery ${text(id)}`;
+  if (r.detail?.destination !== undefined) line += ` to ${text(r.detail.destination)}`;
   const d = r.delivery;
   if (d?.outcome === 'delivered') {
-    parts.push(
-      `: delivered (${d.status === 0 ? 'nats' : `http ${text(d.status)}`}) at ${when(d.at as number)}`,
-    );
+    line += `: delivered (${d.status === 0 ? 'nats' : `http ${text(d.status)}`}) at ${when(d.at as number)}`;
   } else if (d?.outcome === 'dead-lettered') {
-    parts.push(
-      `: dead-lettered (${text(d.reason)}) at ${when(d.at as string)}, DLQ record ${text(d.dlqSeq)}`,
-    );
+    line += `: dead-lettered (${text(d.reason)}) at ${when(d.at as string)}, DLQ record ${text(d.dlqSeq)}`;
   } else if (d?.outcome === 'pending') {
-    parts.push(': not delivered yet (queued or retrying)');
+    line += ': not delivered yet (queued or retrying)';
   }
-  return parts.join(' ');
+  return line;
 }
 
 export function UsersPage(props: { userId: string | null }) {
