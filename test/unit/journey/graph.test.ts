@@ -166,3 +166,28 @@ void t.test('no stats for a step: zeros and no conversion', (t) => {
   t.same(counts.edges[1], { count: 0, conversion: null });
   t.end();
 });
+
+void t.test('node details: a delay until a time, with or without an offset; a sticky split', (t) => {
+  const graph = journeyGraph(
+    journeyFrom(`
+id: d
+name: D
+trigger: { event: booked }
+entry: { mode: once }
+steps:
+  - { id: before, type: delay, until: entry.properties.at, offset: -1h }
+  - { id: after, type: delay, until: entry.properties.at, offset: 2h }
+  - { id: at, type: delay, until: entry.properties.at }
+  - id: ab
+    type: random_split
+    sticky: true
+    branches: [{ id: a, weight: 50 }, { id: b, weight: 50 }]
+`).doc,
+  );
+  const detail = Object.fromEntries(graph.nodes.map((n) => [n.id, n.detail]));
+  t.equal(detail['before'], 'wait until entry.properties.at - 1h');
+  t.equal(detail['after'], 'wait until entry.properties.at + 2h');
+  t.equal(detail['at'], 'wait until entry.properties.at');
+  t.equal(detail['ab'], 'random split, 2 ways, sticky');
+  t.end();
+});
