@@ -158,7 +158,8 @@ const adminTokens: z.ZodType<AdminToken[], string> = z.string().transform((raw, 
     if (extra !== undefined || !TOKEN_NAME.test(name)) {
       ctx.addIssue({ code: 'custom', message: `entry ${shown} is not name:role:token` });
     } else if (role !== 'read' && role !== 'write') {
-      ctx.addIssue({ code: 'custom', message: `entry ${shown} has role ${JSON.stringify(role)}` });
+      // A missing role would put the token here: never show it.
+      ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(`${name}:…`)} has no role read or write` });
     } else if (!TOKEN.test(token)) {
       ctx.addIssue({ code: 'custom', message: `entry ${shown} has a token shorter than 16 characters` });
     } else out.push({ name, role, token });

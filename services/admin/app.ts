@@ -46,7 +46,7 @@ export interface RouteContext extends AdminDeps {
 export interface AdminApp {
   app: FastifyInstance;
   /** Every registered route (method, URL pattern), as the OpenAPI test compares them. */
-  routes: Array<{ method: string; url: string }>;
+  routes: Array<{ method: string; url: string; role?: Role }>;
 }
 
 interface Caller {
@@ -102,25 +102,31 @@ export async function buildAdminApp(deps: AdminDeps): Promise<AdminApp> {
   const callers = new WeakMap<FastifyRequest, Caller>();
 
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    const role = (r.config)?.role;
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: r.url, ...(role !== undefined && { role }) });
   });
 
   const roleOf = (req: FastifyRequest): Role | undefined =>
     (req.routeOptions.config as { role?: Role } | undefined)?.role;
 
   // CORS: closed unless CAIRN_ADMIN_CORS_ORIGINS lists the page's origin.
-  app.addHook('onRequest', async (req, reply) => {
+  // (A reply is thenable: it is returned once sent, never awaited.)
+  app.addHook('onRequest', (req, reply, done) => {
     const origin = req.headers.origin;
-    if (origin === undefined || !origins.has(origin)) return;
+    if (origin === undefined || !origins.has(origin)) return done();
     void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
-      await reply
+      // A preflight is answered here (no token: browsers send none with it).
+      void reply
         .code(204)
         .header('access-control-allow-methods', 'GET, POST, DELETE')
         .header('access-control-allow-headers', 'authorization, content-type')
         .header('access-control-max-age', '600')
         .send();
+      return;
     }
+    done();
   });
 
   // Authentication and the role: every /api route but the OpenAPI document.
@@ -183,19 +189,19 @@ export async function buildAdminApp(deps: AdminDeps): Promise<AdminApp> {
     return payload;
   });
 
-  app.setErrorHandler(async (err, req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const failure = failureOf(err);
     if (failure.status >= 500) log.error({ err, method: req.method, url: req.url }, 'admin request failed');
-    await reply.code(failure.status).send(failure.body);
+    return reply.code(failure.status).send(failure.body);
   });
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
     if (!path.startsWith('/api/') && (req.method === 'GET' || req.method === 'HEAD') && deps.consoleDir) {
-      if (await serveConsole(deps.consoleDir, path, reply)) return;
+      if (await serveConsole(deps.consoleDir, path, reply)) return reply;
     }
     const code = AdminCodes.NOT_FOUND;
-    await reply.code(404).send({
+    return reply.code(404).send({
       error: {
         code,
         message: `no route ${req.method} ${path}`,

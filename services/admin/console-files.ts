@@ -51,7 +51,7 @@ export async function serveConsole(dir: string, urlPath: string, reply: FastifyR
   const named = fileInside(dir, urlPath);
   const file = named !== undefined && (await isFile(named)) ? named : index;
   const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-  await reply
+  void reply
     .code(200)
     .header('content-type', type)
     .header('x-content-type-options', 'nosniff')

@@ -207,7 +207,7 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
       version: published.version,
       unchanged: published.unchanged === true,
     });
-    await reply.code(published.unchanged ? 200 : 201);
+    void reply.code(published.unchanged ? 200 : 201);
     return {
       id: published.id,
       version: published.version,
