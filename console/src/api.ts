@@ -83,11 +83,12 @@ export interface JourneySummary {
   status: string;
   active: number | null;
   latest: number;
-  shadow: number | null;
-  enteredToday: number;
-  current: number;
-  deliveries: number;
-  failures: number;
+  shadow?: number | null;
+  /** The day's numbers; when the list leaves them out, the console reads them from the stats. */
+  enteredToday?: number;
+  current?: number;
+  deliveries?: number;
+  failures?: number;
 }
 
 export interface VersionInfo {

@@ -65,6 +65,19 @@ void t.test('the console against cairn up', async (t) => {
     await row.waitFor();
     t.match(await row.innerText(), /Checkout nudge/);
     t.match(await row.innerText(), /active/);
+    // Entered (24 h), at a step now, deliveries (24 h), dead-lettered: from the stats and the DLQ.
+    const listed = await stats();
+    const sent = listed.steps.reduce(
+      (sum, s) => sum + Object.values(s.sends ?? {}).reduce((n, x) => n + x.sent, 0),
+      0,
+    );
+    await waitUntil(
+      async () => (await row.locator('td.num').first().innerText()) !== '–',
+      20_000,
+      'the counts',
+    );
+    t.same(await row.locator('td.num').allInnerTexts(), [String(listed.entered), '0', String(sent), '1']);
+    t.equal(sent, 6, 'four nudges and two thanks');
     await shot(page, 'journeys');
 
     await row.getByRole('link', { name: 'Checkout nudge' }).click();

@@ -1,9 +1,31 @@
 // Journeys: every journey with its status, versions and today's numbers.
-import { api, type JourneySummary } from '../api.js';
+import { api, type DlqRecord, type JourneyStats, type JourneySummary } from '../api.js';
 import { ErrorLine, Status, useLoad } from '../util.js';
 
+/** The day's numbers of a journey the list does not carry, from its stats (last 24 hours) and
+ * the DLQ (its dead-lettered deliveries). */
+async function withCounts(j: JourneySummary): Promise<JourneySummary> {
+  if (typeof j.enteredToday === 'number' || j.active === null) return j;
+  const id = encodeURIComponent(j.id);
+  const [stats, dlq] = await Promise.all([
+    api<JourneyStats>('GET', `/journeys/${id}/stats?version=${j.active}&since=24h`).catch(() => null),
+    api<{ records: DlqRecord[] }>('GET', `/dlq?journey=${id}&limit=1000`).catch(() => null),
+  ]);
+  if (!stats) return j;
+  let current = 0;
+  let deliveries = 0;
+  for (const step of stats.steps) {
+    current += step.current;
+    for (const s of Object.values(step.sends ?? {})) deliveries += s.sent;
+  }
+  return { ...j, enteredToday: stats.entered, current, deliveries, failures: dlq?.records.length ?? 0 };
+}
+
 export function JourneysPage() {
-  const list = useLoad(() => api<{ journeys: JourneySummary[] }>('GET', '/journeys'), []);
+  const list = useLoad(async () => {
+    const { journeys } = await api<{ journeys: JourneySummary[] }>('GET', '/journeys');
+    return { journeys: await Promise.all(journeys.map(withCounts)) };
+  }, []);
   const journeys = list.data?.journeys ?? [];
   return (
     <section aria-labelledby="journeys-title">
@@ -28,16 +50,16 @@ export function JourneysPage() {
               <th scope="col">Status</th>
               <th scope="col">Version</th>
               <th scope="col" class="num">
-                Entered today
+                Entered (24 h)
               </th>
               <th scope="col" class="num">
                 At a step now
               </th>
               <th scope="col" class="num">
-                Deliveries
+                Deliveries (24 h)
               </th>
               <th scope="col" class="num">
-                Failures
+                Dead-lettered
               </th>
             </tr>
           </thead>
@@ -54,12 +76,12 @@ export function JourneysPage() {
                 <td>
                   {j.active !== null ? `v${j.active} active` : 'none active'}
                   {j.latest !== j.active ? `, v${j.latest} latest` : ''}
-                  {j.shadow !== null ? `, v${j.shadow} shadow` : ''}
+                  {typeof j.shadow === 'number' ? `, v${j.shadow} shadow` : ''}
                 </td>
-                <td class="num">{j.enteredToday}</td>
-                <td class="num">{j.current}</td>
-                <td class="num">{j.deliveries}</td>
-                <td class={`num ${j.failures > 0 ? 'bad' : ''}`}>{j.failures}</td>
+                <td class="num">{j.enteredToday ?? '–'}</td>
+                <td class="num">{j.current ?? '–'}</td>
+                <td class="num">{j.deliveries ?? '–'}</td>
+                <td class={`num ${(j.failures ?? 0) > 0 ? 'bad' : ''}`}>{j.failures ?? '–'}</td>
               </tr>
             ))}
           </tbody>
