@@ -102,7 +102,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<AdminApp> {
   const callers = new WeakMap<FastifyRequest, Caller>();
 
   app.addHook('onRoute', (r) => {
-    const role = (r.config)?.role;
+    const config: unknown = r.config;
+    const role = (config as { role?: Role } | undefined)?.role;
     for (const method of [r.method].flat())
       if (method !== 'HEAD') routes.push({ method, url: r.url, ...(role !== undefined && { role }) });
   });

@@ -46,7 +46,10 @@ void t.test('no token 401, a read token cannot write, a write token can; each wr
   r = await client.call('GET', '/api/v1/journeys', { token: 'r-0123456789abcdef0124' });
   t.equal(r.status, 401, 'a token one character off');
   t.match(r.body.error.message, /not one of CAIRN_ADMIN_TOKENS/);
-  r = await client.call('GET', '/api/v1/journeys', { headers: { authorization: `Basic ${READ_TOKEN}` }, token: null });
+  r = await client.call('GET', '/api/v1/journeys', {
+    headers: { authorization: `Basic ${READ_TOKEN}` },
+    token: null,
+  });
   t.equal(r.status, 401, 'not a bearer token');
 
   r = await client.call('GET', '/api/v1/journeys', { token: READ_TOKEN });
@@ -66,7 +69,10 @@ void t.test('no token 401, a read token cannot write, a write token can; each wr
   const before = Date.now();
   r = await client.call('POST', '/api/v1/journeys', { body: { source: DRAFT } });
   t.equal(r.status, 201, JSON.stringify(r.body));
-  t.same({ id: r.body.id, version: r.body.version, unchanged: r.body.unchanged }, { id: 'welcome', version: 1, unchanged: false });
+  t.same(
+    { id: r.body.id, version: r.body.version, unchanged: r.body.unchanged },
+    { id: 'welcome', version: 1, unchanged: false },
+  );
   r = await client.call('POST', '/api/v1/journeys/nope/archive');
   t.equal(r.status, 404);
   t.equal(r.body.error.code, 'CAIRN_E_JOURNEY_NOT_FOUND');
@@ -74,7 +80,16 @@ void t.test('no token 401, a read token cannot write, a write token can; each wr
   const audit = await auditRecords(bus);
   t.equal(audit.length, 3, 'the refused write, the publish and the failed archive; no reads');
   const [refused, published, failed] = audit;
-  t.match(refused, { v: 1, who: 'dash', role: 'read', method: 'POST', route: '/api/v1/journeys', outcome: 'refused', status: 403, code: 'CAIRN_E_ADMIN_FORBIDDEN' });
+  t.match(refused, {
+    v: 1,
+    who: 'dash',
+    role: 'read',
+    method: 'POST',
+    route: '/api/v1/journeys',
+    outcome: 'refused',
+    status: 403,
+    code: 'CAIRN_E_ADMIN_FORBIDDEN',
+  });
   t.match(published, {
     who: 'ops',
     role: 'write',
@@ -128,6 +143,9 @@ void t.test('CORS open to the origins of CAIRN_ADMIN_CORS_ORIGINS only', async (
   t.match(r.headers.get('access-control-allow-headers'), /authorization/);
   r = await client.call('GET', '/api/v1/journeys', { token: READ_TOKEN, headers: allowed });
   t.equal(r.headers.get('access-control-allow-origin'), 'https://console.example.com');
-  r = await client.call('GET', '/api/v1/journeys', { token: READ_TOKEN, headers: { origin: 'https://other.example' } });
+  r = await client.call('GET', '/api/v1/journeys', {
+    token: READ_TOKEN,
+    headers: { origin: 'https://other.example' },
+  });
   t.equal(r.headers.get('access-control-allow-origin'), null);
 });

@@ -32,7 +32,10 @@ void t.test('every route is in the OpenAPI document, and every documented route 
     t.equal(roles.get(k), r.role, `${k}: role ${r.role}`);
   }
   t.same(
-    routes.filter((r) => r.role === 'write').map((r) => key(r.method, r.url)).sort(),
+    routes
+      .filter((r) => r.role === 'write')
+      .map((r) => key(r.method, r.url))
+      .sort(),
     [
       'DELETE /api/v1/dlq/:seq',
       'POST /api/v1/destinations/:id/test',
