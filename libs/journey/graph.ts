@@ -48,7 +48,7 @@ function stepDetail(step: Step): string {
       return 'after' in step
         ? `wait ${formatDuration(step.after)}`
         : `wait until ${step.until}` +
-            (step.offset ? ` ${step.offset > 0 ? '+' : '-'} ${formatDuration(step.offset)}` : '');
+            (step.offset ? ` ${step.offset > 0 ? '+' : '-'} ${formatDuration(Math.abs(step.offset))}` : '');
     case 'data_split':
       return `split on data, ${step.branches.length + 1} ways`;
     case 'random_split':
