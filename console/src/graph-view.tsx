@@ -161,7 +161,7 @@ export function GraphView(props: { graph: JourneyGraph; counts: GraphCounts | nu
               key={node.id}
               class={`node node-${node.kind}`}
               transform={`translate(${x},${y})`}
-              tabIndex={0}
+              tabindex={0}
               role="group"
               aria-label={summary}
               data-testid={`node-${testIdOf(node.id)}`}

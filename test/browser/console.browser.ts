@@ -116,6 +116,19 @@ void t.test('the console against cairn up', async (t) => {
     t.equal(await page.getByTestId('stat-entered').innerText(), String(expected.entered));
     t.match(await page.getByTestId('source').innerText(), /id: checkout-nudge/);
     await shot(page, 'journey');
+
+    // Keyboard: Tab from the page's last control reaches the graph's nodes, each named with its numbers.
+    await page.getByRole('button', { name: 'Archive' }).focus();
+    const focused = (): Promise<unknown> =>
+      page.evaluate("document.activeElement && document.activeElement.getAttribute('aria-label')");
+    let label: unknown = null;
+    for (let i = 0; i < 10 && !(typeof label === 'string' && label.startsWith('Trigger')); i++) {
+      await page.keyboard.press('Tab');
+      label = await focused();
+    }
+    t.match(label, /^Trigger checkout_started: on checkout_started\. Reached 6 \(100% of entries\)/);
+    await page.keyboard.press('Tab');
+    t.match(await focused(), /^Hold until wait-for-purchase: .* Reached 6/);
   });
 
   await t.test("a user's timeline shows their journey", async (t) => {
