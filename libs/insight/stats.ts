@@ -16,7 +16,7 @@ export interface StatsOptions {
   shadow: boolean;
   /** The version's document: the steps' order and types. */
   doc: JourneyDocument;
-  /** Count from this instant (rounded down to its hour); absent: all time. */
+  /** Count from this instant (rounded down to its hour, or its day beyond 47 hours back); absent: all time. */
   since?: number;
   /** The end of the window (epoch ms): the read time. */
   until: number;
@@ -57,7 +57,11 @@ export function journeyStatsOf(counters: VersionCounters | undefined, o: StatsOp
   let counted: Counters = total;
   let since: number | null = null;
   if (o.since !== undefined) {
-    const w = windowCounters(counters ?? emptyVersionCounters(o.journeyId, o.version, o.shadow), o.since);
+    const w = windowCounters(
+      counters ?? emptyVersionCounters(o.journeyId, o.version, o.shadow),
+      o.since,
+      o.until,
+    );
     counted = w.counters;
     since = w.since;
   }

@@ -5,11 +5,12 @@ import {
   countRecord,
   emptyCounters,
   foldJournal,
+  DAY_MS,
   HOUR_MS,
   journeyStatsOf,
-  pruneHours,
+  pruneWindows,
+  statsValueCodec,
   windowCounters,
-  WINDOW_HOURS,
 } from '../../../libs/insight/index.js';
 import type { JournalRecord, JournalType } from '../../../libs/journey/index.js';
 import { journey } from '../../helpers/pipeline.js';
@@ -97,7 +98,7 @@ void t.test('a hold: waiting, restarts, branches, timeouts and exits mid-wait', 
     },
   });
   const stats = journeyStatsOf(
-    { journeyId: 'j', version: 1, shadow: false, total: c, hours: {} },
+    { journeyId: 'j', version: 1, shadow: false, total: c, hours: {}, days: {} },
     {
       journeyId: 'j',
       version: 1,
@@ -158,19 +159,39 @@ void t.test('shadow records count apart; would_send counts as a send', (t) => {
   t.end();
 });
 
-void t.test('hourly counts: a window counts the hours it overlaps; 7 days are kept', (t) => {
+void t.test('windows: the hours a window overlaps, its days beyond 47 hours; 8 days kept', (t) => {
   const v = foldJournal([
     rec('entered', { at: T0 }),
     rec('entered', { at: T0 + 2 * HOUR_MS + 5 }),
     rec('entered', { at: T0 + 3 * HOUR_MS - 1 }),
+    rec('entered', { at: T0 + 3 * DAY_MS }),
   ]).get('j.v1')!;
-  t.same(Object.keys(v.hours), [String(T0 / HOUR_MS), String(T0 / HOUR_MS + 2)]);
-  const w = windowCounters(v, T0 + 2 * HOUR_MS + 30 * 60_000);
+  const now = T0 + 3 * DAY_MS + 1;
+  t.same(Object.keys(v.days), [String(T0 / DAY_MS), String(T0 / DAY_MS + 3)]);
+  t.same(Object.keys(v.hours), [String((T0 + 3 * DAY_MS) / HOUR_MS)], 'hours older than 48 h are dropped');
+  const hour = windowCounters(v, now - HOUR_MS, now);
+  t.same([hour.counters.entered, hour.since], [1, T0 + 3 * DAY_MS - HOUR_MS], 'the last hour, from its hour');
+  const week = windowCounters(v, now - 7 * DAY_MS, now);
+  t.same([week.counters.entered, week.since], [4, T0 - 4 * DAY_MS], 'the last 7 days, from their first day');
+  const recent = foldJournal([
+    rec('entered', { at: T0 }),
+    rec('entered', { at: T0 + 2 * HOUR_MS + 5 }),
+    rec('entered', { at: T0 + 3 * HOUR_MS - 1 }),
+  ]).get('j.v1')!;
+  const w = windowCounters(recent, T0 + 2 * HOUR_MS + 30 * 60_000, T0 + 3 * HOUR_MS);
   t.equal(w.counters.entered, 2, 'the hour the window starts in counts whole');
   t.equal(w.since, T0 + 2 * HOUR_MS, 'and the window says so');
-  t.equal(v.total.entered, 3);
-  pruneHours(v, T0 + (WINDOW_HOURS + 1) * HOUR_MS);
-  t.same(Object.keys(v.hours), [String(T0 / HOUR_MS + 2)], 'hours older than 7 days are dropped');
-  t.equal(v.total.entered, 3, 'all-time counts stay');
+  pruneWindows(v, T0 + 9 * DAY_MS);
+  t.same(Object.keys(v.days), [String(T0 / DAY_MS + 3)], 'days older than 8 days are dropped');
+  t.equal(v.total.entered, 4, 'all-time counts stay');
+  t.end();
+});
+
+void t.test('the stored value leaves zeros out and reads them back', (t) => {
+  const v = foldJournal([rec('entered'), rec('waiting', { stepId: 'wait' })]).get('j.v1')!;
+  const value = { v: 1 as const, seq: 7, ...v };
+  const bytes = statsValueCodec.encode(value);
+  t.notMatch(new TextDecoder().decode(bytes), /:0[,}]/, 'no zero count is stored');
+  t.same(statsValueCodec.decode(bytes), value, 'and the value reads back whole');
   t.end();
 });
