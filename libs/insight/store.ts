@@ -38,9 +38,9 @@ export const StatsValueSchema = z.object({
   seq: z.number().int().nonnegative(),
   total: CountersSchema,
   /** By hour number (`floor(at / 1 h)`), the last 48 hours. */
-  hours: z.record(z.string(), CountersSchema),
+  hours: z.record(z.string(), CountersSchema).default({}),
   /** By UTC day number (`floor(at / 1 d)`), the last 8 days. */
-  days: z.record(z.string(), CountersSchema),
+  days: z.record(z.string(), CountersSchema).default({}),
 });
 export type StatsValue = z.output<typeof StatsValueSchema> & VersionCounters;
 
