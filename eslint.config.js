@@ -44,7 +44,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config)/(?!index\\.js$).+',
+              regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config|insight)/(?!index\\.js$).+',
               message: 'Import another lib through its index.js (STYLE.md rule 1).',
             },
           ],
@@ -63,7 +63,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config)/(?!index\\.js$).+',
+              regex: '^(\\.\\./)+(libs/)?(journey|events|bus|telemetry|config|insight)/(?!index\\.js$).+',
               message: 'Import another lib through its index.js (STYLE.md rule 1).',
             },
             {

@@ -28,16 +28,25 @@ export interface Counters {
 }
 
 export const HOUR_MS = 3_600_000;
-/** How far back the hourly counts go: `--since` windows up to 7 days. */
-export const WINDOW_HOURS = 7 * 24;
+export const DAY_MS = 24 * HOUR_MS;
+/** How far back the hourly counts go (windows of up to a day or two, to the hour). */
+export const HOURLY_KEPT = 48;
+/** How far back the daily counts go: `--since` windows up to 7 days (and the day it began in). */
+export const DAILY_KEPT = 8;
+/** The longest window asked for. */
+export const MAX_WINDOW_MS = 7 * DAY_MS;
 
-/** All-time counts and hourly ones (by hour number: `floor(at / HOUR_MS)`) of one version. */
+/**
+ * All-time counts, hourly ones (by hour number: `floor(at / HOUR_MS)`) for the last 48 hours and
+ * daily ones (`floor(at / DAY_MS)`, UTC days) for the last 8 days, of one version.
+ */
 export interface VersionCounters {
   journeyId: string;
   version: number;
   shadow: boolean;
   total: Counters;
   hours: Record<string, Counters>;
+  days: Record<string, Counters>;
 }
 
 export const emptyCounters = (): Counters => ({
@@ -58,6 +67,7 @@ export const emptyVersionCounters = (
   shadow,
   total: emptyCounters(),
   hours: {},
+  days: {},
 });
 
 /** The identity of the counters a record goes to: `<journey>.v<version>[.shadow]` (a KV key). */
@@ -183,27 +193,36 @@ export function addCounters(a: Counters, b: Counters): Counters {
   return a;
 }
 
+/** Adds `r` to the bucket `key` of `buckets`; true when the bucket is new. */
+function countIn(buckets: Record<string, Counters>, key: number, r: JournalRecord): boolean {
+  let c = buckets[String(key)];
+  const created = c === undefined;
+  if (!c) {
+    c = emptyCounters();
+    buckets[String(key)] = c;
+  }
+  countRecord(c, r);
+  return created;
+}
+
 /**
- * Adds a record to a version's counts: all time, and its hour's. Hours more than WINDOW_HOURS
- * before the record's own hour are dropped (`pruneHours` drops them by the clock as well).
+ * Adds a record to a version's counts: all time, its hour's and its day's. Buckets older than
+ * the record's own by more than they are kept are dropped (`pruneWindows` drops them by the
+ * clock as well).
  */
 export function countVersionRecord(v: VersionCounters, r: JournalRecord): void {
   countRecord(v.total, r);
-  const hour = Math.floor(r.at / HOUR_MS);
-  const key = String(hour);
-  let h = v.hours[key];
-  if (!h) {
-    h = emptyCounters();
-    v.hours[key] = h;
-    pruneHours(v, hour * HOUR_MS);
-  }
-  countRecord(h, r);
+  const newHour = countIn(v.hours, Math.floor(r.at / HOUR_MS), r);
+  const newDay = countIn(v.days, Math.floor(r.at / DAY_MS), r);
+  if (newHour || newDay) pruneWindows(v, r.at);
 }
 
-/** Drops the hourly counts that no window ending at `now` reaches. */
-export function pruneHours(v: VersionCounters, now: number): void {
-  const oldest = Math.floor(now / HOUR_MS) - WINDOW_HOURS;
-  for (const key of Object.keys(v.hours)) if (Number(key) < oldest) delete v.hours[key];
+/** Drops the hourly and daily counts that are no longer kept at `now`. */
+export function pruneWindows(v: VersionCounters, now: number): void {
+  const oldestHour = Math.floor(now / HOUR_MS) - HOURLY_KEPT + 1;
+  for (const key of Object.keys(v.hours)) if (Number(key) < oldestHour) delete v.hours[key];
+  const oldestDay = Math.floor(now / DAY_MS) - DAILY_KEPT + 1;
+  for (const key of Object.keys(v.days)) if (Number(key) < oldestDay) delete v.days[key];
 }
 
 /** Folds a journal (a simulator's timeline, a replay) into counts per journey, version and shadow flag. */
@@ -221,10 +240,21 @@ export function foldJournal(records: Iterable<JournalRecord>): Map<string, Versi
   return out;
 }
 
-/** The counts of the hours that overlap `[since, ∞)`, and where the first counted hour begins. */
-export function windowCounters(v: VersionCounters, since: number): { counters: Counters; since: number } {
-  const first = Math.floor(since / HOUR_MS);
+/**
+ * The counts of a window from `since` to `until`: the hours that overlap it when it is within the
+ * hourly counts, else the days that overlap it; and where the first counted bucket begins.
+ */
+export function windowCounters(
+  v: VersionCounters,
+  since: number,
+  until: number,
+): { counters: Counters; since: number } {
+  const hourly = Math.floor(since / HOUR_MS) > Math.floor(until / HOUR_MS) - HOURLY_KEPT;
+  const size = hourly ? HOUR_MS : DAY_MS;
+  const first = Math.floor(since / size);
   const counters = emptyCounters();
-  for (const [key, h] of Object.entries(v.hours)) if (Number(key) >= first) addCounters(counters, h);
-  return { counters, since: first * HOUR_MS };
+  for (const [key, c] of Object.entries(hourly ? v.hours : v.days)) {
+    if (Number(key) >= first) addCounters(counters, c);
+  }
+  return { counters, since: first * size };
 }

@@ -10,10 +10,13 @@ export {
   emptyCounters,
   emptyVersionCounters,
   foldJournal,
+  DAILY_KEPT,
+  DAY_MS,
   HOUR_MS,
-  pruneHours,
+  HOURLY_KEPT,
+  MAX_WINDOW_MS,
+  pruneWindows,
   windowCounters,
-  WINDOW_HOURS,
   type Counters,
   type StepCounters,
   type VersionCounters,
@@ -21,7 +24,7 @@ export {
 export { journeyStatsOf, type StatsOptions } from './stats.js';
 export { percent, renderStatsComparison, renderStatsTree, windowText } from './render.js';
 export { InsightCodes, InsightError, type InsightCode } from './errors.js';
-export { MAX_WINDOW_MS, readJourneyStats } from './read.js';
+export { readJourneyStats } from './read.js';
 export {
   PROJECTION_BATCH,
   readCheckpoint,

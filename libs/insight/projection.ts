@@ -20,7 +20,7 @@ import {
   type KvStore,
 } from '../bus/index.js';
 import type { JournalRecord } from '../journey/index.js';
-import { countVersionRecord, emptyVersionCounters, pruneHours, recordKey } from './counters.js';
+import { countVersionRecord, emptyVersionCounters, pruneWindows, recordKey } from './counters.js';
 import { CHECKPOINT_KEY, checkpointCodec, statsValueCodec, type StatsValue } from './store.js';
 
 /** Messages (decisions) folded per commit at most. */
@@ -104,7 +104,7 @@ async function commitKey(store: KvStore, key: string, items: Sequenced[], now: n
         changed = true;
       }
       if (!changed) return undefined;
-      pruneHours(value, now);
+      pruneWindows(value, now);
       return value;
     },
     { codec: statsValueCodec, bucket: BUCKETS.stats, maxAttempts: 10 },

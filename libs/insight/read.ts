@@ -9,14 +9,11 @@ import {
   type Bus,
   type JourneyHead,
 } from '../bus/index.js';
-import { countersKey, HOUR_MS, WINDOW_HOURS } from './counters.js';
+import { countersKey, MAX_WINDOW_MS } from './counters.js';
 import { InsightCodes, InsightError } from './errors.js';
 import { journeyStatsOf } from './stats.js';
 import { statsValueCodec } from './store.js';
 import type { JourneyStats, StatsQuery } from './types.js';
-
-/** The longest `sinceMs` a query may ask for: as far back as the hourly counts go. */
-export const MAX_WINDOW_MS = WINDOW_HOURS * HOUR_MS;
 
 /** The highest version of a journey that has shadow counts (undefined: none). */
 async function shadowVersionOf(bus: Bus, journeyId: string): Promise<number | undefined> {
@@ -56,7 +53,8 @@ async function versionOf(bus: Bus, head: JourneyHead, query: StatsQuery): Promis
 
 /**
  * The counts of a journey version (the active one unless `query.version`; the shadow's with
- * `query.shadow`) over all time, or over the hours that overlap the last `query.sinceMs`.
+ * `query.shadow`) over all time, or over the hours (the days, beyond 47 hours) that overlap the
+ * last `query.sinceMs`.
  */
 export async function readJourneyStats(bus: Bus, query: StatsQuery, now = Date.now()): Promise<JourneyStats> {
   if (query.sinceMs !== undefined && !(query.sinceMs > 0 && query.sinceMs <= MAX_WINDOW_MS)) {

@@ -9,7 +9,7 @@ export function percent(n: number, of: number): string {
   return of > 0 ? `${((100 * n) / of).toFixed(1)}%` : '-';
 }
 
-const iso = (at: number): string => new Date(at).toISOString().replace(/\.000Z$/, 'Z');
+const iso = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function windowText(stats: Pick<JourneyStats, 'window'>): string {
   const { since, until } = stats.window;

@@ -3,7 +3,13 @@
 // journal of the same events folded into the stats that `readJourneyStats` must return.
 import { BUCKETS, STREAMS, type Bus } from '../../libs/bus/index.js';
 import { foldJournal, journeyStatsOf, readCheckpoint, type JourneyStats } from '../../libs/insight/index.js';
-import { compile, makeEvent, simulate, type JourneyDocument } from '../../libs/journey/index.js';
+import {
+  compile,
+  makeEvent,
+  simulate,
+  type JournalRecord,
+  type JourneyDocument,
+} from '../../libs/journey/index.js';
 import { journey, type ProducerEvent } from './pipeline.js';
 
 export const HOLD_S = 3;
@@ -58,11 +64,17 @@ export function statsEvents(users: number, prefix = 'user'): ProducerEvent[] {
   return out;
 }
 
-/** What the simulator counts for the same events (timers up to a minute after the first event). */
-export function expectedStats(doc: JourneyDocument, events: ProducerEvent[], now: number): JourneyStats {
-  const start = Date.UTC(2026, 0, 1);
-  const timeline = simulate(
-    compile(doc, { version: 1 }),
+/** The simulator's journal of `events` for version `version` of `doc`, the i-th event received
+ * at `atOf(i)`, timers run up to `until`. */
+export function simulatedJournal(
+  doc: JourneyDocument,
+  events: ProducerEvent[],
+  atOf: (i: number) => number,
+  until: number,
+  version = 1,
+): JournalRecord[] {
+  return simulate(
+    compile(doc, { version }),
     events.map(([type, body], i) =>
       makeEvent({
         type,
@@ -70,12 +82,18 @@ export function expectedStats(doc: JourneyDocument, events: ProducerEvent[], now
         userId: String(body['userId']),
         messageId: String(body['messageId']),
         properties: (body['properties'] as Record<string, unknown>) ?? {},
-        at: start + i,
+        at: atOf(i),
       }),
     ),
-    { until: start + 60_000 },
-  );
-  const counters = foldJournal(timeline.journal).get(`${doc.id}.v1`);
+    { until },
+  ).journal;
+}
+
+/** What the simulator counts for the same events (timers up to a minute after the first event). */
+export function expectedStats(doc: JourneyDocument, events: ProducerEvent[], now: number): JourneyStats {
+  const start = Date.UTC(2026, 0, 1);
+  const journal = simulatedJournal(doc, events, (i) => start + i, start + 60_000);
+  const counters = foldJournal(journal).get(`${doc.id}.v1`);
   return journeyStatsOf(counters, { journeyId: doc.id, version: 1, shadow: false, doc, until: now });
 }
 

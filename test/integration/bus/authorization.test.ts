@@ -30,6 +30,7 @@ import { loadConfig, type Config } from '../../../libs/config/index.js';
 import { createMetrics, type RunningService, type ServiceContext } from '../../../libs/telemetry/index.js';
 import { writeCredentials } from '../../../services/cli/auth.js';
 import { startIngest } from '../../../services/ingest/index.js';
+import { readJourneyStats } from '../../../libs/insight/index.js';
 import { startMatcher } from '../../../services/matcher/index.js';
 import { startSender } from '../../../services/sender/index.js';
 import { startTimer } from '../../../services/timer/index.js';
@@ -286,6 +287,12 @@ void t.test('the pipeline runs end to end with each service on its own user', as
   t.ok(
     sink.requests.some((r) => (r.body as { email?: string }).email === 'u2@example.com'),
     `u2's nudge carries its profile (${events.join(', ')})`,
+  );
+  // The journal projection runs in the matcher, as its user: both entries are counted.
+  await waitUntil(
+    async () => (await readJourneyStats(admin, { journeyId: 'signup' })).entered === 2,
+    30_000,
+    'the journal counted by the matcher',
   );
   t.same(violations, [], 'no permission violation anywhere');
   const dlq = await admin.jsm.streams.info(STREAMS.DLQ);

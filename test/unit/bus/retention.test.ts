@@ -29,6 +29,7 @@ const BOUNDED_OTHERWISE: Record<string, string> = {
   [`KV_${BUCKETS.destinations}`]: 'one entry per destination',
   [`KV_${BUCKETS.state}`]: 'a fixed few entries',
   [`KV_${BUCKETS.leases}`]: 'one entry per stage and partition',
+  [`KV_${BUCKETS.stats}`]: 'one entry per journey version, its hourly and daily counts pruned (48 h, 8 d)',
 };
 
 void t.test('every stream and bucket is bounded', (t) => {

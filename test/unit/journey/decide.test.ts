@@ -275,7 +275,7 @@ void t.test('timers: stale, early and archived inputs', (t) => {
   }
   const archived = decide(journey, entered, { kind: 'archive', id: 'a2', at: T0 + MIN }, ctx(MIN));
   t.same(summarize(archived.commands), [
-    'journal exited version_archived',
+    'journal exited version_archived cool-off',
     'instance.end exited version_archived',
   ]);
   t.match(archived.instance, {
@@ -457,6 +457,9 @@ void t.test('an archived version ends a waiting instance mid-hold', (t) => {
   );
   t.match(d.instance, { status: 'exited', endReason: 'version_archived', stepId: null });
   t.equal(d.instance?.waitToken, undefined);
-  t.same(summarize(d.commands), ['journal exited version_archived', 'instance.end exited version_archived']);
+  t.same(summarize(d.commands), [
+    'journal exited version_archived wait',
+    'instance.end exited version_archived',
+  ]);
   t.end();
 });
