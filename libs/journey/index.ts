@@ -70,5 +70,10 @@ export {
   type TimelineEntry,
   type TimelineSend,
   type TimelineTimer,
+  Simulator,
+  type SimulatedSend,
+  type SimulatedTimer,
+  type SimulatorHooks,
+  type SimulatorOptions,
 } from './simulate.js';
 export { closest, didYouMean } from './suggest.js';
