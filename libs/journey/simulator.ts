@@ -7,6 +7,7 @@ import { buildEventIndex } from './compile.js';
 import { eventInstanceKey } from './context.js';
 import { decide } from './decide.js';
 import { EngineCodes } from './engine-codes.js';
+import { compactEnded } from './retain.js';
 import { SimulationError } from './sim-events.js';
 import { TimerQueue, type QueuedTimer } from './timer-queue.js';
 import type {
@@ -54,6 +55,13 @@ export interface SimulatorOptions {
    * object to read and to merge identify traits into (the caller owns and may cache it).
    */
   profileOf?: (userKey: string) => Profile;
+  /**
+   * Keep instances as lean as decide() reads them: an ended one as its compact record (retain.ts),
+   * an open one without the commands of its applied inputs (only their ids are read: a repeated
+   * input is a duplicate, whose commands the simulator drops anyway). A long run then holds and
+   * clones less; what it reports is the same.
+   */
+  compact?: boolean;
 }
 
 const SEP = '\u0000';
@@ -62,13 +70,14 @@ export class Simulator {
   private readonly journeys = new Map<string, CompiledJourney>();
   private readonly index: Map<string, CompiledJourney[]>;
   private readonly store = new Map<string, Instance>();
-  /** journey + user -> instance keys, and user -> store keys (for per-user counts). */
+  /** journey + user -> instance keys; user -> how many of their instances are active. */
   private readonly keysOf = new Map<string, Set<string>>();
-  private readonly byUser = new Map<string, Set<string>>();
+  private readonly active = new Map<string, number>();
   private readonly profiles = new Map<string, Profile>();
   private readonly lastSecond = new Map<string, Instant[]>();
   private readonly timers = new TimerQueue();
   private readonly externalProfile: ((userKey: string) => Profile) | undefined;
+  private readonly compact: boolean;
 
   constructor(
     list: CompiledJourney[],
@@ -83,6 +92,7 @@ export class Simulator {
     }
     this.index = buildEventIndex(list);
     this.externalProfile = opts.profileOf;
+    this.compact = opts.compact ?? false;
     for (const [userKey, profile] of Object.entries(opts.profiles ?? {}))
       this.profiles.set(userKey, structuredClone(profile));
   }
@@ -110,15 +120,17 @@ export class Simulator {
     }
   }
 
+  /** Counts an event that no journey listens to (nor reads, as traits) in its user's rate window. */
+  note(userKey: string, at: Instant): void {
+    this.countRate(userKey, at);
+  }
+
   /** Applies one event; the timers due before its receive time must have fired already. */
   event(event: NormalizedEvent): void {
     const now = event.receivedAt;
     const profile = this.profileOf(event.userKey);
     if (event.type === 'identify') Object.assign(profile.traits, event.traits);
-    const times = (this.lastSecond.get(event.userKey) ?? []).filter((t) => t > now - 1000);
-    const eventsLastSecond = times.length;
-    times.push(now);
-    this.lastSecond.set(event.userKey, times);
+    const eventsLastSecond = this.countRate(event.userKey, now);
     const listening = this.index.get(event.name);
     if (listening === undefined) return;
     const input: Input = { kind: 'event', id: event.messageId, event };
@@ -161,6 +173,15 @@ export class Simulator {
     return [...this.store.keys()].sort().map((k) => this.store.get(k) as Instance);
   }
 
+  /** Records an event of the user at `now`; returns how many came in the second before it. */
+  private countRate(userKey: string, now: Instant): number {
+    const times = (this.lastSecond.get(userKey) ?? []).filter((t) => t > now - 1000);
+    const count = times.length;
+    times.push(now);
+    this.lastSecond.set(userKey, times);
+    return count;
+  }
+
   private profileOf(userKey: string): Profile {
     if (this.externalProfile) return this.externalProfile(userKey);
     let profile = this.profiles.get(userKey);
@@ -172,9 +193,7 @@ export class Simulator {
   }
 
   private activeInstances(userKey: string): number {
-    let count = 0;
-    for (const key of this.byUser.get(userKey) ?? []) if (this.store.get(key)?.status === 'active') count++;
-    return count;
+    return this.active.get(userKey) ?? 0;
   }
 
   private fire(timer: QueuedTimer): void {
@@ -197,16 +216,17 @@ export class Simulator {
     return this.store.get(journeyId + SEP + userKey + SEP + instanceKey);
   }
 
-  private put(instance: Instance): void {
+  private put(decided: Instance): void {
+    const instance = this.compact ? lean(decided) : decided;
     const storeKey = instance.journeyId + SEP + instance.userKey + SEP + instance.instanceKey;
+    const before = this.store.get(storeKey)?.status === 'active' ? 1 : 0;
+    const delta = (instance.status === 'active' ? 1 : 0) - before;
+    if (delta !== 0) this.active.set(instance.userKey, (this.active.get(instance.userKey) ?? 0) + delta);
     this.store.set(storeKey, instance);
     const journeyUser = instance.journeyId + SEP + instance.userKey;
     const keys = this.keysOf.get(journeyUser) ?? new Set<string>();
     keys.add(instance.instanceKey);
     this.keysOf.set(journeyUser, keys);
-    const mine = this.byUser.get(instance.userKey) ?? new Set<string>();
-    mine.add(storeKey);
-    this.byUser.set(instance.userKey, mine);
   }
 
   /** Stores the instance and plays the commands; a duplicate's were published already. */
@@ -235,6 +255,12 @@ export class Simulator {
       }
     }
   }
+}
+
+function lean(instance: Instance): Instance {
+  if (instance.status !== 'active') return compactEnded(instance, instance.updatedAt);
+  if (instance.applied.every((a) => a.commands.length === 0)) return instance;
+  return { ...instance, applied: instance.applied.map((a) => ({ inputId: a.inputId, commands: [] })) };
 }
 
 function timerView(t: QueuedTimer): Omit<SimulatedTimer, 'outcome'> {

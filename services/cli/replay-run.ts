@@ -62,9 +62,41 @@ export interface ReplayPassOptions {
 const LOOKAHEAD = 512;
 const PROGRESS_EVERY = 2_048;
 
+/** An event no journey reads: what the rate window and the dedupe need of it. */
+interface Glance {
+  userKey: string;
+  messageId: string;
+  receivedAt: number;
+}
+
 interface Prepared {
   seq: number;
   event: NormalizedEvent | undefined;
+  glance?: Glance;
+}
+
+const idOf = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+
+/**
+ * The user and messageId of an event that no journey listens to, read without ingest's full
+ * checks (the costly part of a replay); undefined when the event needs them (or they are unsure).
+ */
+function glanceAt(
+  value: unknown,
+  hint: string,
+  m: WindowMessage,
+  relevant: (type: string, name: unknown) => boolean,
+): Glance | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const body = value as Record<string, unknown>;
+  const type = body['type'] ?? hint;
+  if (typeof type !== 'string' || (body['type'] !== undefined && type !== hint)) return undefined;
+  if (relevant(type, type === 'track' ? body['event'] : type)) return undefined;
+  const userKey = idOf(body['userId']) ?? idOf(body['anonymousId']);
+  const messageId = body['messageId'];
+  if (userKey === undefined || (messageId != null && typeof messageId !== 'string')) return undefined;
+  return { userKey, messageId: messageId || `evt-${m.seq}`, receivedAt: m.receivedAt };
 }
 
 const FNV_PRIME = 16777619;
@@ -117,7 +149,10 @@ export async function replayPass(
         },
       },
       // A journey that reads no profile is given an empty one, as the matcher does.
-      { profileOf: readsProfile ? (u) => identity.profileOf(u) : () => ({ traits: {}, audiences: [] }) },
+      {
+        profileOf: readsProfile ? (u) => identity.profileOf(u) : () => ({ traits: {}, audiences: [] }),
+        compact: true,
+      },
     );
   });
 
@@ -131,21 +166,41 @@ export async function replayPass(
     }
   };
 
-  const seen = new Map<string, number>();
-  const isRepeat = (event: NormalizedEvent): boolean => {
-    for (const [id, at] of seen) {
-      if (at >= event.receivedAt - opts.dedupeWindowMs) break;
-      seen.delete(id);
+  // The messageIds of the dedupe window, and the same in arrival order to forget them.
+  const seen = new Set<string>();
+  const order: Array<{ id: string; at: number }> = [];
+  let oldest = 0;
+  const isRepeat = (event: { messageId: string; receivedAt: number }): boolean => {
+    const horizon = event.receivedAt - opts.dedupeWindowMs;
+    while (oldest < order.length && (order[oldest] as { at: number }).at < horizon) {
+      seen.delete((order[oldest++] as { id: string }).id);
+    }
+    if (oldest > 4_096 && oldest * 2 > order.length) {
+      order.splice(0, oldest);
+      oldest = 0;
     }
     if (seen.has(event.messageId)) return true;
-    seen.set(event.messageId, event.receivedAt);
+    seen.add(event.messageId);
+    order.push({ id: event.messageId, at: event.receivedAt });
     return false;
   };
+
+  // Aliases route, identifies merge traits (when a journey reads them), listened events decide.
+  const relevant = (type: string, name: unknown): boolean =>
+    type === 'alias' ||
+    (type === 'identify' && readsProfile) ||
+    typeof name !== 'string' ||
+    sims.some((sim) => sim.listensTo(name));
 
   const prepare = (m: WindowMessage): Prepared => {
     const parsed = parseEventJson(m.data, { maxBytes: DEFAULT_MAX_EVENT_BYTES });
     if (!parsed.ok) return { seq: m.seq, event: undefined };
     const last = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+    const glance = glanceAt(parsed.value, last, m, relevant);
+    if (glance) {
+      if (!identity.ready([glance.userKey])) void identity.load([glance.userKey]).catch(() => undefined);
+      return { seq: m.seq, event: undefined, glance };
+    }
     const result = normalizeEvent(parsed.value, {
       receivedAt: m.receivedAt,
       ...(isEventType(last) ? { typeHint: last } : {}),
@@ -160,7 +215,21 @@ export async function replayPass(
     return { seq: m.seq, event: result.event };
   };
 
-  const apply = async ({ seq, event: raw }: Prepared): Promise<void> => {
+  const apply = async ({ seq, event: raw, glance }: Prepared): Promise<void> => {
+    if (glance) {
+      if (isRepeat(glance)) {
+        counts.duplicates++;
+        return;
+      }
+      const canonical = await identity.canonicalAt(seq, glance.userKey);
+      if (users && !users.has(canonical)) {
+        counts.filtered++;
+        return;
+      }
+      counts.replayed++;
+      for (const sim of sims) sim.note(canonical, glance.receivedAt);
+      return;
+    }
     if (raw === undefined) {
       counts.refused++;
       return;
