@@ -82,6 +82,7 @@ export class ReplayFold {
         if (step && record.reason === undefined) step.entered++;
         break;
       case 'branch':
+      case 'restarted':
         if (step?.branches) bump(step.branches, record.branchId ?? 'none');
         break;
       case 'timer.fired':

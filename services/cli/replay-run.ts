@@ -61,6 +61,8 @@ export interface ReplayPassOptions {
 /** Raw messages parsed ahead, so that the profile reads of the next users overlap. */
 const LOOKAHEAD = 512;
 const PROGRESS_EVERY = 2_048;
+/** messageIds remembered for the dedupe at most (the oldest are forgotten first). */
+export const DEDUPE_MEMORY = 500_000;
 
 /** An event no journey reads: what the rate window and the dedupe need of it. */
 interface Glance {
@@ -172,7 +174,10 @@ export async function replayPass(
   let oldest = 0;
   const isRepeat = (event: { messageId: string; receivedAt: number }): boolean => {
     const horizon = event.receivedAt - opts.dedupeWindowMs;
-    while (oldest < order.length && (order[oldest] as { at: number }).at < horizon) {
+    while (
+      oldest < order.length &&
+      ((order[oldest] as { at: number }).at < horizon || order.length - oldest > DEDUPE_MEMORY)
+    ) {
       seen.delete((order[oldest++] as { id: string }).id);
     }
     if (oldest > 4_096 && oldest * 2 > order.length) {
