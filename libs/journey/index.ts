@@ -77,3 +77,4 @@ export {
   type SimulatorOptions,
 } from './simulate.js';
 export { closest, didYouMean } from './suggest.js';
+export { TimerQueue, type QueuedTimer } from './timer-queue.js';
