@@ -70,6 +70,11 @@ export {
   type TimelineEntry,
   type TimelineSend,
   type TimelineTimer,
+  Simulator,
+  type SimulatedSend,
+  type SimulatedTimer,
+  type SimulatorHooks,
+  type SimulatorOptions,
 } from './simulate.js';
 export { closest, didYouMean } from './suggest.js';
 export {
@@ -82,3 +87,4 @@ export {
   type GraphNodeKind,
   type JourneyGraph,
 } from './graph.js';
+export { TimerQueue, type QueuedTimer } from './timer-queue.js';

@@ -6,6 +6,7 @@ import { dlqCommand } from './dlq.js';
 import { inspectCommand } from './inspect.js';
 import { CliError, type CliIo, type ExitCode } from './io.js';
 import { journeyCommand } from './journey.js';
+import { replayCommand } from './replay.js';
 import { simulateCommand } from './simulate.js';
 
 export const HELP = `Usage: cairn <command> [options]
@@ -18,6 +19,7 @@ Commands:
   dlq <command>            list | show | retry | drop dead letters (failed deliveries)
   audience <command>       add | remove | list fed audiences and members
   simulate <file>...       run journeys over events on a virtual clock, offline
+  replay <file|id>         run a journey over the events of a past window (a dry run: no sends)
   inspect user <userId>    a user's instances, pending timers and recent journal
   auth init <dir>          NATS credentials and authorization for a locked-down server
 
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>>
   dlq: dlqCommand,
   audience: audienceCommand,
   simulate: simulateCommand,
+  replay: replayCommand,
   inspect: inspectCommand,
   auth: authCommand,
 };
