@@ -143,6 +143,8 @@ export {
 export type { TimerProgress, Watermark } from './state.js';
 export {
   archiveJourney,
+  archiveShadow,
+  JOURNEY_NO_SHADOW,
   JOURNEY_NOT_ACTIVE,
   JOURNEY_NOT_FOUND,
   JOURNEY_VERSION_EXHAUSTED,
@@ -153,7 +155,9 @@ export {
   journeyVersionKey,
   JourneyVersionSchema,
   listJourneys,
+  promoteShadow,
   publishJourneyVersion,
+  publishShadowVersion,
   readJourneyHead,
   readJourneyVersion,
   VersionStatusSchema,
@@ -163,6 +167,8 @@ export type {
   JourneyHead,
   JourneyRegistryCode,
   JourneyVersion,
+  PromoteResult,
+  ShadowPublishResult,
   JourneyWatch,
   PublishOptions as JourneyPublishOptions,
   PublishResult as JourneyPublishResult,

@@ -169,10 +169,10 @@ function decideTimer(run: Run, instance: Instance | undefined, token: string, at
   return finish(run, next);
 }
 
-function decideArchive(run: Run, instance: Instance | undefined): Decision {
+function decideArchive(run: Run, instance: Instance | undefined, reason: string): Decision {
   if (instance?.status !== 'active') return unchanged(instance, run);
   const next = structuredClone(instance);
-  endInstance(run, next, 'exited', 'version_archived');
+  endInstance(run, next, 'exited', reason);
   return finish(run, next);
 }
 
@@ -207,7 +207,7 @@ export function decide(
         receivedAt: input.at,
         timestamp: input.at,
       });
-      return decideArchive(run, instance);
+      return decideArchive(run, instance, input.reason ?? 'version_archived');
     }
   }
 }

@@ -72,3 +72,4 @@ export {
   type TimelineTimer,
 } from './simulate.js';
 export { closest, didYouMean } from './suggest.js';
+export { asShadow, SHADOW_PREFIX, shadowToken, unshadowToken } from './shadow.js';

@@ -27,6 +27,7 @@ import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
 import { userLimitRefusals, UserRateWindow } from './rate.js';
 import { instancesRetired } from './retention.js';
+import { shadowMetrics } from './shadow.js';
 import { timerHandler } from './timer.js';
 
 export const MATCHER_STAGE = 'matcher';
@@ -77,6 +78,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
   // Listed on /metrics from the start, before their first count.
   userLimitRefusals(metrics.registry);
   instancesRetired(metrics.registry);
+  shadowMetrics(metrics.registry);
   const catalog = new JourneyCatalog(bus, log);
   await catalog.start();
   const applyCtx: ApplyContext = {
@@ -88,7 +90,12 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     userInstances: await bus.store(BUCKETS.userInstances),
     catalog,
   };
-  const handlerCtx = { ...applyCtx, profiles: await bus.store(BUCKETS.profiles), rate: new UserRateWindow() };
+  const handlerCtx = {
+    ...applyCtx,
+    profiles: await bus.store(BUCKETS.profiles),
+    rate: new UserRateWindow(),
+    log,
+  };
   const decode = decoder();
   const onEvent = eventHandler(handlerCtx, (msg) => {
     const d = decode(msg);
