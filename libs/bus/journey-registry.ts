@@ -308,9 +308,9 @@ export interface PromoteResult {
 
 /**
  * Makes the shadow version the active one (one CAS on the head): new entries go to it and send;
- * the version active until now drains. The shadow's own instances are not adopted: they end
- * (`shadow_ended`) at their next input, since the users they simulate have live instances of
- * the draining version at the same keys.
+ * the version active until now drains. The shadow's own instances are not adopted: each ends
+ * (`shadow_ended`) when its pending timer fires, since the users they simulate have live
+ * instances of the draining version at the same keys.
  */
 export async function promoteShadow(bus: Bus, id: string): Promise<PromoteResult> {
   const kv = await bucket(bus);
@@ -334,8 +334,8 @@ export async function promoteShadow(bus: Bus, id: string): Promise<PromoteResult
   return result!;
 }
 
-/** Archives the shadow version: it decides nothing more; its instances end (`shadow_ended`) at
- * their next input or timer, whose waits become no-ops. */
+/** Archives the shadow version: it decides nothing more; each of its instances ends
+ * (`shadow_ended`) when its pending timer fires, which does nothing else. */
 export async function archiveShadow(bus: Bus, id: string): Promise<{ version: number }> {
   const kv = await bucket(bus);
   let archived: number | undefined;
