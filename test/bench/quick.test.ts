@@ -19,9 +19,10 @@ const SCENARIOS = [
   'state',
   'ingest-http',
   'ingest-shards',
+  'shadow',
 ];
 
-void t.test('bench --quick runs all seven scenarios and prints a finite figure for each', async (t) => {
+void t.test('bench --quick runs all eight scenarios and prints a finite figure for each', async (t) => {
   t.setTimeout(150_000);
   t.ok(existsSync(MAIN), 'the bench is built (npm run build)');
   const out = await mkdtemp(join(tmpdir(), 'cairn-bench-test-'));
