@@ -27,7 +27,7 @@ const deliver: Command = {
   eventTimestamp: 1,
 };
 
-void t.test('a send becomes a would_send record with its payload, and no deliver', async (t) => {
+void t.test('a send becomes a would_send record with its payload, and no deliver', (t) => {
   const commands: Command[] = [
     { kind: 'journal', id: 'i1:m1:0', record: record('step', { x: 1 }) },
     deliver,
@@ -54,9 +54,10 @@ void t.test('a send becomes a would_send record with its payload, and no deliver
       },
     },
   ]);
+  t.end();
 });
 
-void t.test('timers fire back into the shadow; ends and failed sends are marked', async (t) => {
+void t.test('timers fire back into the shadow; ends and failed sends are marked', (t) => {
   const commands: Command[] = [
     {
       kind: 'timer.start',
@@ -90,4 +91,5 @@ void t.test('timers fire back into the shadow; ends and failed sends are marked'
   t.same(asShadow(commands), asShadow(commands), 'deterministic: a redelivery publishes the same');
   t.equal(unshadowToken(shadowToken('abc')), 'abc');
   t.equal(unshadowToken('abc'), undefined, 'a live token is not a shadow one');
+  t.end();
 });
