@@ -12,7 +12,10 @@
 // the count the live version decided with.
 //
 // A failure here is logged and counted (`cairn_shadow_failures_total`) and never fails the
-// input: the live decision was made, committed and published before. A redelivered input finds
+// input: the live decision was made, committed and published before. Nor does a slow shadow hold
+// the input's ack for longer than SHADOW_BUDGET_MS: past it, the ack goes on and the shadow's work
+// finishes on its own (then it may meet the user's next input, in either order: the CAS on the
+// shadow instance keeps each write whole). A redelivered input finds
 // its id in the shadow instance's `applied` list and re-publishes the recorded commands, whose
 // ids JetStream drops as duplicates, as for a live instance.
 import {
@@ -110,6 +113,9 @@ async function syncShadowIndex(ctx: ShadowContext, t: InstanceAt, active: boolea
   );
 }
 
+/** How long an input's ack waits for the shadow step at most. */
+export const SHADOW_BUDGET_MS = 2_000;
+
 const FAILURES = 'cairn_shadow_failures_total';
 const RECORDS = 'cairn_shadow_records_total';
 
@@ -126,8 +132,8 @@ export function shadowMetrics(registry: Registry): { failures: Counter<string>; 
     failures: counter(
       registry,
       FAILURES,
-      'Inputs a shadow version could not decide or commit (the live decision is unaffected)',
-      ['journey'],
+      'Inputs a shadow version failed (error) or did not finish within its time budget (late); the live decision is unaffected',
+      ['journey', 'reason'],
     ),
     records: counter(registry, RECORDS, 'Journal records written by shadow versions, by type', [
       'journey',
@@ -136,19 +142,40 @@ export function shadowMetrics(registry: Registry): { failures: Counter<string>; 
   };
 }
 
-/** Runs `work` for a journey's shadow; a failure is logged and counted, never thrown. */
-async function guarded(
-  ctx: ShadowContext,
+/**
+ * Runs `work` for a journey's shadow, waiting for it `budgetMs` at most: a failure is logged and
+ * counted, never thrown; past the budget the caller goes on (counted `late`) while it finishes.
+ */
+export async function guarded(
+  ctx: Pick<ShadowContext, 'metrics' | 'log'>,
   journeyId: string,
   fields: Record<string, unknown>,
   work: () => Promise<void>,
-): Promise<void> {
-  try {
-    await work();
-  } catch (err) {
-    shadowMetrics(ctx.metrics.registry).failures.inc({ journey: journeyId });
-    ctx.log.error({ err, journeyId, ...fields }, 'shadow version failed on an input');
+  budgetMs = SHADOW_BUDGET_MS,
+): Promise<'done' | 'failed' | 'late'> {
+  const { failures } = shadowMetrics(ctx.metrics.registry);
+  const running = work().then(
+    () => 'done' as const,
+    (err: unknown) => {
+      failures.inc({ journey: journeyId, reason: 'error' });
+      ctx.log.error({ err, journeyId, ...fields }, 'shadow version failed on an input');
+      return 'failed' as const;
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), budgetMs);
+  });
+  const outcome = await Promise.race([running, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    failures.inc({ journey: journeyId, reason: 'late' });
+    ctx.log.warn(
+      { journeyId, ...fields, budgetMs },
+      'shadow version over its time budget: the input is acknowledged without waiting for it',
+    );
   }
+  return outcome;
 }
 
 /** The event applied to the shadow version of every journey that has one listening to it. */
