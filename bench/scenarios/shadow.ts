@@ -59,7 +59,13 @@ async function burst(rig: Rig, worker: Worker, sink: Sink, events: number, shado
     300_000,
     50,
   );
-  if (!done) throw new Error(`burst of ${events} did not drain in 300 s`);
+  if (!done) {
+    const left = (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages;
+    throw new Error(
+      `burst of ${events} (${shadow ? 'with' : 'without'} a shadow) did not drain in 300 s: ` +
+        `${target - sink.count} deliveries missing, ${left} inputs on MATCH`,
+    );
+  }
   const ms = Date.now() - started;
   return {
     shadow,
