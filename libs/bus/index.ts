@@ -144,6 +144,8 @@ export {
 export type { TimerProgress, Watermark } from './state.js';
 export {
   archiveJourney,
+  archiveShadow,
+  JOURNEY_NO_SHADOW,
   JOURNEY_NOT_ACTIVE,
   JOURNEY_NOT_FOUND,
   JOURNEY_VERSION_EXHAUSTED,
@@ -154,7 +156,9 @@ export {
   journeyVersionKey,
   JourneyVersionSchema,
   listJourneys,
+  promoteShadow,
   publishJourneyVersion,
+  publishShadowVersion,
   readJourneyHead,
   readJourneyVersion,
   VersionStatusSchema,
@@ -164,6 +168,8 @@ export type {
   JourneyHead,
   JourneyRegistryCode,
   JourneyVersion,
+  PromoteResult,
+  ShadowPublishResult,
   JourneyWatch,
   PublishOptions as JourneyPublishOptions,
   PublishResult as JourneyPublishResult,

@@ -1,6 +1,7 @@
-// Journeys in KV `journeys` (DESIGN.md §3): a head per journey (`<id>`) naming its versions and
-// the active one, and immutable versions (`<id>.v<n>`, written once with `create`). The head is
-// only ever changed by compare-and-set (STYLE.md rule 7).
+// Journeys in KV `journeys` (DESIGN.md §3): a head per journey (`<id>`) naming its versions, the
+// active one and the shadow one (decided beside the active one, never sending), and immutable
+// versions (`<id>.v<n>`, written once with `create`). The head is only ever changed by
+// compare-and-set (STYLE.md rule 7).
 import type { KV, KvEntry } from '@nats-io/kv';
 import { z } from 'zod';
 
@@ -13,8 +14,12 @@ import { BUCKETS } from './topology.js';
 export const JOURNEY_NOT_FOUND = 'CAIRN_E_JOURNEY_NOT_FOUND';
 export const JOURNEY_NOT_ACTIVE = 'CAIRN_E_JOURNEY_NOT_ACTIVE';
 export const JOURNEY_VERSION_EXHAUSTED = 'CAIRN_E_JOURNEY_VERSION_EXHAUSTED';
+export const JOURNEY_NO_SHADOW = 'CAIRN_E_JOURNEY_NO_SHADOW';
 export type JourneyRegistryCode =
-  typeof JOURNEY_NOT_FOUND | typeof JOURNEY_NOT_ACTIVE | typeof JOURNEY_VERSION_EXHAUSTED;
+  | typeof JOURNEY_NOT_FOUND
+  | typeof JOURNEY_NOT_ACTIVE
+  | typeof JOURNEY_VERSION_EXHAUSTED
+  | typeof JOURNEY_NO_SHADOW;
 
 export class JourneyRegistryError extends Error {
   override readonly name = 'JourneyRegistryError';
@@ -27,8 +32,9 @@ export class JourneyRegistryError extends Error {
   }
 }
 
-/** A stored status string is never renamed (STYLE.md rule 11). */
-export const VersionStatusSchema = z.enum(['active', 'draining', 'archived']);
+/** A stored status string is never renamed (STYLE.md rule 11). `shadow`: decided beside the
+ * active version on every input, its sends journaled (`would_send`), never delivered. */
+export const VersionStatusSchema = z.enum(['active', 'draining', 'archived', 'shadow']);
 export type VersionStatus = z.output<typeof VersionStatusSchema>;
 
 export const JourneyHeadSchema = z.object({
@@ -36,6 +42,8 @@ export const JourneyHeadSchema = z.object({
   id: z.string(),
   latest: z.number().int().nonnegative(),
   active: z.number().int().positive().nullable(),
+  /** The shadow version (absent in heads written before shadows existed: none). */
+  shadow: z.number().int().positive().nullable().optional(),
   versions: z.record(z.string(), VersionStatusSchema),
 });
 export type JourneyHead = z.output<typeof JourneyHeadSchema>;
@@ -118,8 +126,56 @@ export async function publishJourneyVersion(
     const active = await readJourneyVersion(bus, doc.id, head.active);
     if (active?.hash === journeyHash(doc)) return { id: doc.id, version: head.active, unchanged: true };
   }
-  // Claim a version number: `create` fails when another publisher (or an interrupted one) has it.
-  let version = (head?.latest ?? 0) + 1;
+  const version = await claimVersion(kv, doc, (head?.latest ?? 0) + 1, opts);
+  let previous: PublishResult['previous'];
+  await casUpdate<JourneyHead>(
+    kv,
+    doc.id,
+    (current) => {
+      previous = undefined;
+      const versions = { ...(current?.versions ?? {}) };
+      const active = current?.active ?? null;
+      if (active !== null && active > version) {
+        // A newer version won the race meanwhile: this one is superseded at once.
+        versions[String(version)] = previousStatus;
+        return {
+          ...current,
+          v: 1,
+          id: doc.id,
+          latest: Math.max(current?.latest ?? 0, version),
+          active,
+          versions,
+        };
+      }
+      if (active !== null) {
+        versions[String(active)] = previousStatus;
+        previous = { version: active, status: previousStatus };
+      }
+      versions[String(version)] = 'active';
+      // A shadow carries on beside the new active version.
+      return {
+        ...current,
+        v: 1,
+        id: doc.id,
+        latest: Math.max(current?.latest ?? 0, version),
+        active: version,
+        versions,
+      };
+    },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
+  );
+  return previous ? { id: doc.id, version, previous } : { id: doc.id, version };
+}
+
+/** Stores `doc` as a new version, from `first` on: `create` fails when another publisher (or an
+ * interrupted one) has the number, and the next is tried. */
+async function claimVersion(
+  kv: KV,
+  doc: JourneyDocument,
+  first: number,
+  opts: Pick<PublishOptions, 'now' | 'source'>,
+): Promise<number> {
+  let version = first;
   for (let attempt = 1; ; attempt++) {
     const value: JourneyVersion = {
       v: 1,
@@ -132,7 +188,7 @@ export async function publishJourneyVersion(
     };
     try {
       await kv.create(journeyVersionKey(doc.id, version), journeyVersionCodec.encode(value));
-      break;
+      return version;
     } catch (err) {
       if (!isCasConflict(err) && !/exist/i.test((err as Error).message)) throw err;
       if (attempt >= 10) {
@@ -145,29 +201,6 @@ export async function publishJourneyVersion(
       version++;
     }
   }
-  let previous: PublishResult['previous'];
-  await casUpdate<JourneyHead>(
-    kv,
-    doc.id,
-    (current) => {
-      previous = undefined;
-      const versions = { ...(current?.versions ?? {}) };
-      const active = current?.active ?? null;
-      if (active !== null && active > version) {
-        // A newer version won the race meanwhile: this one is superseded at once.
-        versions[String(version)] = previousStatus;
-        return { v: 1, id: doc.id, latest: Math.max(current?.latest ?? 0, version), active, versions };
-      }
-      if (active !== null) {
-        versions[String(active)] = previousStatus;
-        previous = { version: active, status: previousStatus };
-      }
-      versions[String(version)] = 'active';
-      return { v: 1, id: doc.id, latest: Math.max(current?.latest ?? 0, version), active: version, versions };
-    },
-    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
-  );
-  return previous ? { id: doc.id, version, previous } : { id: doc.id, version };
 }
 
 /** Archives the active version: it takes no more entries (head.active = null). */
@@ -183,15 +216,140 @@ export async function archiveJourney(bus: Bus, id: string): Promise<{ version: n
         throw new JourneyRegistryError(JOURNEY_NOT_ACTIVE, `journey '${id}' has no active version`);
       }
       archived = current.active;
-      return {
-        ...current,
-        active: null,
-        versions: { ...current.versions, [String(current.active)]: 'archived' },
-      };
+      // A shadow compares with the active version: with none left, it goes too.
+      const versions = { ...current.versions, [String(current.active)]: 'archived' as const };
+      if (current.shadow != null) versions[String(current.shadow)] = 'archived';
+      return { ...current, active: null, shadow: null, versions };
     },
     { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
   );
   return { version: archived as number };
+}
+
+export interface ShadowPublishResult {
+  id: string;
+  version: number;
+  /** The shadow it replaced (archived: its instances end). */
+  replaced?: number;
+}
+
+/**
+ * Stores `doc` as a new version and makes it the journey's shadow: decided beside the active
+ * version on every input, sending nothing. A shadow there already is archived. The journey must
+ * have an active version (JOURNEY_NOT_FOUND / JOURNEY_NOT_ACTIVE otherwise, before anything is
+ * stored).
+ */
+export async function publishShadowVersion(
+  bus: Bus,
+  doc: JourneyDocument,
+  opts: Pick<PublishOptions, 'now' | 'source'> = {},
+): Promise<ShadowPublishResult> {
+  const kv = await bucket(bus);
+  const head = await readJourneyHead(bus, doc.id);
+  requireActive(doc.id, head);
+  const version = await claimVersion(kv, doc, (head?.latest ?? 0) + 1, opts);
+  let replaced: number | undefined;
+  await casUpdate<JourneyHead>(
+    kv,
+    doc.id,
+    (current) => {
+      replaced = undefined;
+      const active = requireActive(doc.id, current);
+      const versions = { ...active.versions };
+      const latest = Math.max(active.latest, version);
+      if (active.shadow != null && active.shadow > version) {
+        // A newer shadow won the race meanwhile: this one is archived at once.
+        versions[String(version)] = 'archived';
+        return { ...active, latest, versions };
+      }
+      if (active.shadow != null) {
+        versions[String(active.shadow)] = 'archived';
+        replaced = active.shadow;
+      }
+      versions[String(version)] = 'shadow';
+      return { ...active, latest, shadow: version, versions };
+    },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
+  );
+  return replaced === undefined ? { id: doc.id, version } : { id: doc.id, version, replaced };
+}
+
+function requireActive(id: string, head: JourneyHead | undefined): JourneyHead {
+  if (!head) {
+    throw new JourneyRegistryError(
+      JOURNEY_NOT_FOUND,
+      `journey '${id}' does not exist: a shadow runs beside an active version`,
+    );
+  }
+  if (head.active === null) {
+    throw new JourneyRegistryError(
+      JOURNEY_NOT_ACTIVE,
+      `journey '${id}' has no active version for a shadow to run beside`,
+    );
+  }
+  return head;
+}
+
+function requireShadow(id: string, head: JourneyHead | undefined): JourneyHead & { shadow: number } {
+  if (!head) throw new JourneyRegistryError(JOURNEY_NOT_FOUND, `journey '${id}' does not exist`);
+  if (head.shadow == null) {
+    throw new JourneyRegistryError(JOURNEY_NO_SHADOW, `journey '${id}' has no shadow version`);
+  }
+  return head as JourneyHead & { shadow: number };
+}
+
+export interface PromoteResult {
+  id: string;
+  /** The shadow version, active now. */
+  version: number;
+  /** The version that was active: it drains (its running instances finish on it). */
+  previous?: number;
+}
+
+/**
+ * Makes the shadow version the active one (one CAS on the head): new entries go to it and send;
+ * the version active until now drains. The shadow's own instances are not adopted: each ends
+ * (`shadow_ended`) when its pending timer fires, since the users they simulate have live
+ * instances of the draining version at the same keys.
+ */
+export async function promoteShadow(bus: Bus, id: string): Promise<PromoteResult> {
+  const kv = await bucket(bus);
+  let result: PromoteResult | undefined;
+  await casUpdate<JourneyHead>(
+    kv,
+    id,
+    (current) => {
+      const head = requireShadow(id, current);
+      const versions = { ...head.versions, [String(head.shadow)]: 'active' as const };
+      if (head.active !== null) versions[String(head.active)] = 'draining';
+      result = {
+        id,
+        version: head.shadow,
+        ...(head.active !== null && { previous: head.active }),
+      };
+      return { ...head, active: head.shadow, shadow: null, versions };
+    },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
+  );
+  return result!;
+}
+
+/** Archives the shadow version: it decides nothing more; each of its instances ends
+ * (`shadow_ended`) when its pending timer fires, which does nothing else. */
+export async function archiveShadow(bus: Bus, id: string): Promise<{ version: number }> {
+  const kv = await bucket(bus);
+  let archived: number | undefined;
+  await casUpdate<JourneyHead>(
+    kv,
+    id,
+    (current) => {
+      const head = requireShadow(id, current);
+      archived = head.shadow;
+      return { ...head, shadow: null, versions: { ...head.versions, [String(head.shadow)]: 'archived' } };
+    },
+    { codec: journeyHeadCodec, bucket: BUCKETS.journeys },
+  );
+  return { version: archived! };
 }
 
 export async function readJourneyHead(bus: Bus, id: string): Promise<JourneyHead | undefined> {

@@ -169,11 +169,11 @@ function decideTimer(run: Run, instance: Instance | undefined, token: string, at
   return finish(run, next);
 }
 
-function decideArchive(run: Run, instance: Instance | undefined): Decision {
+function decideArchive(run: Run, instance: Instance | undefined, reason: string): Decision {
   if (instance?.status !== 'active') return unchanged(instance, run);
   const next = structuredClone(instance);
   // The step it waited in: stats count it as having left that step.
-  endInstance(run, next, 'exited', 'version_archived', next.stepId !== null ? { stepId: next.stepId } : {});
+  endInstance(run, next, 'exited', reason, next.stepId !== null ? { stepId: next.stepId } : {});
   return finish(run, next);
 }
 
@@ -208,7 +208,7 @@ export function decide(
         receivedAt: input.at,
         timestamp: input.at,
       });
-      return decideArchive(run, instance);
+      return decideArchive(run, instance, input.reason ?? 'version_archived');
     }
   }
 }

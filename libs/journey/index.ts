@@ -88,3 +88,4 @@ export {
   type JourneyGraph,
 } from './graph.js';
 export { TimerQueue, type QueuedTimer } from './timer-queue.js';
+export { asShadow, SHADOW_PREFIX, shadowToken, unshadowToken } from './shadow.js';

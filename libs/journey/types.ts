@@ -252,7 +252,13 @@ export type Input =
       /** The instant the timer was due. */
       at: Instant;
     }
-  | { kind: 'archive'; id: string; at: Instant };
+  | {
+      kind: 'archive';
+      id: string;
+      at: Instant;
+      /** The end reason journaled (default `version_archived`; a shadow's instances: `shadow_ended`). */
+      reason?: string;
+    };
 
 export interface Profile {
   traits: Record<string, unknown>;

@@ -14,7 +14,7 @@ export const HELP = `Usage: cairn <command> [options]
 Commands:
   up                       run every service in one process, for development (starts a local
                            nats-server if needed; webhooks may reach localhost)
-  journey <command>        validate | publish | list | show | archive | preview | stats journeys
+  journey <command>        validate | publish | list | show | archive | promote | preview | stats journeys
   destination <command>    put | list | show | test destinations
   dlq <command>            list | show | retry | drop dead letters (failed deliveries)
   audience <command>       add | remove | list fed audiences and members

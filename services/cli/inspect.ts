@@ -22,7 +22,8 @@ import { CliError, type CliIo, type ExitCode } from './io.js';
 export const INSPECT_HELP = `Usage: cairn inspect user <userId> [--json] [--since <hours>]
 
 Shows the user's journey instances (journey, version, status, current step, pending timer)
-and their most recent journal records (entered, step, waiting, timer fired, sent, exited...).
+and their most recent journal records (entered, step, waiting, timer fired, sent, exited...);
+a shadow version's records are marked (shadow), its sends journaled as would_send.
 Each sent record shows what finally happened to that delivery: delivered (status, time),
 dead-lettered (reason, the DLQ record), or not delivered yet (queued or retrying).
 The user key is the userId, or the anonymousId of an anonymous user.
@@ -205,7 +206,7 @@ export function inspectionLines(found: UserInspection): string[] {
     const deliveryId = r.type === 'sent' ? r.detail?.['deliveryId'] : undefined;
     const outcome = typeof deliveryId === 'string' ? describeOutcome(found.deliveries[deliveryId]) : '';
     lines.push(
-      `  ${iso(r.at)}  ${r.journeyId} v${r.version}  ${r.type}${details ? `  ${details}` : ''}${key}${outcome}`,
+      `  ${iso(r.at)}  ${r.journeyId} v${r.version}${r.shadow ? ' (shadow)' : ''}  ${r.type}${details ? `  ${details}` : ''}${key}${outcome}`,
     );
   }
   if (found.undecodable > 0)

@@ -1,4 +1,4 @@
-// `cairn journey validate|publish|list|show|archive|preview|stats`.
+// `cairn journey validate|publish|list|show|archive|promote|preview|stats`.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -6,12 +6,16 @@ import { stringify as toYaml } from 'yaml';
 
 import {
   archiveJourney,
+  archiveShadow,
   endArchivedInstances,
+  JOURNEY_NO_SHADOW,
   JOURNEY_NOT_ACTIVE,
   JOURNEY_NOT_FOUND,
   JourneyRegistryError,
   listJourneys,
+  promoteShadow,
   publishJourneyVersion,
+  publishShadowVersion,
   readJourneyHead,
   readJourneyVersion,
   listDestinations,
@@ -43,9 +47,13 @@ export const JOURNEY_HELP = `Usage: cairn journey <command> [options]
 Commands:
   validate <file>                          check a journey offline: every issue, one per line
   publish <file> [--previous drain|archive] validate, then store a new version
+  publish <file> --shadow                  store it as a shadow: decided beside the active
+                                           version on live events, sending nothing
   list                                     every journey, its head version and status
   show <id> [--version <n>] [--compiled]   a journey's head (or version n) as written
-  archive <id>                             stop new entries; running instances exit
+  archive <id> [--shadow]                  stop new entries; running instances exit
+                                           (--shadow: drop the shadow version only)
+  promote <id>                             make the shadow version the active one
   preview <file|id> --step <step> --event <json> [--profile <json>]
                                            the exact payload a send step would send
   stats <id> [--version <n>] [--since <d>] [--shadow] [--json]
@@ -64,7 +72,7 @@ as <file>:<line>:<col>: error <code> at <path>: <message> (hint: …), and exits
 
 Example:
   cairn journey validate examples/journeys/cart-abandonment.yaml`,
-  publish: `Usage: cairn journey publish <file> [--previous drain|archive] [--allow-missing-destinations]
+  publish: `Usage: cairn journey publish <file> [--previous drain|archive | --shadow] [--allow-missing-destinations]
 
 Validates the file (nothing is stored on errors), then stores it as the journey's next version
 and makes it active. A file with the same content as the active version (same hash) makes no
@@ -77,7 +85,15 @@ What becomes of the version that was active:
   --previous archive   the old version's running instances end now (each gets an archive
                        notice); use it when the old steps must not run any more
 
+A shadow (--shadow): the file becomes the journey's shadow version instead. It runs beside
+the active version on every live event, with its own instances, timers and journal records
+(marked shadow), and never sends: each send is journaled as would_send with its payload.
+The active version is not changed. A shadow published before is archived. Compare them with
+\`cairn journey stats <id> --shadow\`, then \`cairn journey promote <id>\` or
+\`cairn journey archive <id> --shadow\`.
+
 Options:
+  --shadow           publish as the journey's shadow version (needs an active version)
   --allow-missing-destinations   publish even when a destination does not exist yet: a
                                  warning; until it is put, its deliveries are retried, then
                                  dead-lettered (unknown_destination)
@@ -85,7 +101,8 @@ Options:
 
 Example:
   cairn journey publish examples/journeys/cart-abandonment.yaml
-  cairn journey publish cart.yaml --previous archive`,
+  cairn journey publish cart.yaml --previous archive
+  cairn journey publish cart-v2.yaml --shadow`,
   list: `Usage: cairn journey list
 
 Every stored journey: its id, the active version (or archived) and each version's status.
@@ -108,13 +125,32 @@ Options:
 
 Example:
   cairn journey show cart-abandonment > cart.yaml`,
-  archive: `Usage: cairn journey archive <id>
+  archive: `Usage: cairn journey archive <id> [--shadow]
 
 Stops new entries into the journey; its running instances exit (each gets an archive notice).
-Publish a version again to reactivate it.
+A shadow version is archived with it. Publish a version again to reactivate it.
+
+With --shadow, only the shadow version is archived: the active version carries on untouched;
+the shadow decides nothing more; each of its instances ends (shadow_ended) when its pending
+timer fires, and sends nothing.
 
 Example:
   cairn journey archive cart-abandonment
+  cairn journey archive cart-abandonment --shadow
+
+Options:
+  --shadow           archive the shadow version only
+  --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
+  promote: `Usage: cairn journey promote <id>
+
+Makes the journey's shadow version the active one: new entries go to it, and its sends are
+delivered. The version active until now drains: its running instances finish on it, and
+deliver as before. The shadow's own instances are not carried over (their users have live
+instances of the draining version already): each ends (shadow_ended) when its pending timer
+fires, and sends nothing.
+
+Example:
+  cairn journey promote cart-abandonment
 
 Options:
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)`,
@@ -170,10 +206,31 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
           'Use --previous drain (default) or --previous archive',
         );
       }
+      if (values.shadow && previous !== undefined) {
+        throw new CliError(
+          '--shadow and --previous do not go together: a shadow leaves the active version as it is',
+          'Drop --previous (or --shadow)',
+        );
+      }
       const checked = await validateFile(io, file);
       if (!checked.journey) return checked.code;
       const doc = checked.journey;
       const source = checked.source;
+      if (values.shadow) {
+        const allowMissing = values['allow-missing-destinations'] === true;
+        const shadow = await registryErrors(doc.id, () =>
+          withBus(io, url, async (bus) => {
+            await checkDestinations(io, bus, file, doc, allowMissing);
+            return publishShadowVersion(bus, doc, { ...(source !== undefined && { source }) });
+          }),
+        );
+        io.out(
+          `published ${shadow.id} v${shadow.version} as the shadow: decided beside the active version on every event, sending nothing`,
+        );
+        if (shadow.replaced !== undefined)
+          io.out(`archived v${shadow.replaced}, the shadow until now: its instances end`);
+        return 0;
+      }
       const { published, ended } = await withBus(io, url, async (bus, config) => {
         await checkDestinations(io, bus, file, doc, values['allow-missing-destinations'] === true);
         return publishJourney(bus, config, doc, {
@@ -232,8 +289,22 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       io.out(stored.source.trimEnd());
       return 0;
     }
+    case 'promote': {
+      const id = positional(rest, 0, 'id', 'cairn journey promote <id>');
+      const promoted = await registryErrors(id, () => withBus(io, url, (bus) => promoteShadow(bus, id)));
+      io.out(`promoted ${id} v${promoted.version}: active now, its sends are delivered`);
+      if (promoted.previous !== undefined)
+        io.out(`v${promoted.previous} drains: its running instances finish on it`);
+      io.out(`the shadow's own instances end (shadow_ended) when their pending timers fire`);
+      return 0;
+    }
     case 'archive': {
-      const id = positional(rest, 0, 'id', 'cairn journey archive <id>');
+      const id = positional(rest, 0, 'id', 'cairn journey archive <id> [--shadow]');
+      if (values.shadow) {
+        const { version } = await registryErrors(id, () => withBus(io, url, (bus) => archiveShadow(bus, id)));
+        io.out(`archived the shadow ${id} v${version}: its instances end when their pending timers fire`);
+        return 0;
+      }
       const { version, ended } = await withBus(io, url, (bus, config) => archiveAndEnd(bus, config, id));
       io.out(`archived ${id} v${version}: ending its ${ended} running instance(s)`);
       return 0;
@@ -403,6 +474,34 @@ export function missingDestinationsError(what: string, count: number): CodedErro
   );
 }
 
+/** The registry's errors about a journey as one line each, with what to do. */
+async function registryErrors<T>(id: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof JourneyRegistryError)) throw err;
+    switch (err.code) {
+      case JOURNEY_NOT_FOUND:
+        throw new CliError(
+          `journey ${id} does not exist`,
+          'Publish it first (`cairn journey publish <file>`): a shadow runs beside an active version',
+        );
+      case JOURNEY_NOT_ACTIVE:
+        throw new CliError(
+          `journey ${id} has no active version for a shadow to run beside`,
+          'Publish a version first (`cairn journey publish <file>`)',
+        );
+      case JOURNEY_NO_SHADOW:
+        throw new CliError(
+          `journey ${id} has no shadow version`,
+          'Publish one with `cairn journey publish <file> --shadow`; `cairn journey list` shows each version',
+        );
+      default:
+        throw err;
+    }
+  }
+}
+
 /** Where the journey sends: each destination id with the path of its first use. */
 function destinationsOf(doc: JourneyDocument): Map<string, string> {
   const out = new Map<string, string>();
@@ -454,7 +553,8 @@ function describeHead(head: JourneyHead): string {
     .map(([n, status]) => `v${n} ${status}`)
     .join(', ');
   const active = head.active === null ? 'archived' : `active v${head.active}`;
-  return `${head.id}  ${active}  (${versions})`;
+  const shadow = head.shadow == null ? '' : `  shadow v${head.shadow}`;
+  return `${head.id}  ${active}${shadow}  (${versions})`;
 }
 
 /** Prints every issue (errors and warnings); the journey when it is valid. */

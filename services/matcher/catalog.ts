@@ -1,6 +1,7 @@
 // The compiled journey versions the matcher decides with, in memory. Loaded at start and kept
 // current by a watch on the journey heads: the active version of each journey takes entries;
-// draining versions only carry on their instances. A version an instance needs that is not
+// draining versions only carry on their instances; a shadow version is decided beside them
+// (shadow.ts) and is never the one a live input finds. A version an instance needs that is not
 // loaded (an archived one, say) is read and compiled on first use.
 // A head is stored the moment it is seen, while the versions it names compile asynchronously:
 // an input is applied only once `current()` resolved, so an input that arrives while a version
@@ -29,6 +30,8 @@ export class JourneyCatalog {
   private readonly loading = new Map<string, Promise<CompiledJourney>>();
   /** Event name -> ids of journeys whose active or draining versions listen to it. */
   private byEvent = new Map<string, string[]>();
+  /** Event name -> ids of journeys whose shadow version listens to it. */
+  private shadowsByEvent = new Map<string, string[]>();
   private watch: JourneyWatch | undefined;
   private pending = new Set<Promise<void>>();
   /** Bumped by each head seen: `current()` knows whether one arrived while it waited. */
@@ -97,6 +100,22 @@ export class JourneyCatalog {
     return this.byEvent.get(eventName) ?? [];
   }
 
+  /** Ids of the journeys whose shadow version is interested in an event name. */
+  shadowsFor(eventName: string): readonly string[] {
+    return this.shadowsByEvent.get(eventName) ?? [];
+  }
+
+  /** The shadow version's number, or undefined when the journey has none. */
+  shadowVersion(id: string): number | undefined {
+    return this.heads.get(id)?.shadow ?? undefined;
+  }
+
+  /** The shadow version, compiled (undefined while it loads, or when there is none). */
+  shadow(id: string): CompiledJourney | undefined {
+    const n = this.shadowVersion(id);
+    return n === undefined ? undefined : this.compiled.get(keyOf(id, n));
+  }
+
   /** The active version's number, or undefined when none takes entries. */
   activeVersion(id: string): number | undefined {
     return this.heads.get(id)?.active ?? undefined;
@@ -118,7 +137,8 @@ export class JourneyCatalog {
     const head = this.heads.get(id);
     if (!head) return undefined;
     let best: CompiledJourney | undefined;
-    for (const n of Object.keys(head.versions)) {
+    for (const [n, status] of Object.entries(head.versions)) {
+      if (status === 'shadow') continue;
       const c = this.compiled.get(keyOf(id, Number(n)));
       if (c && (!best || c.version > best.version)) best = c;
     }
@@ -129,8 +149,10 @@ export class JourneyCatalog {
   exitsOn(id: string, eventName: string): boolean {
     const head = this.heads.get(id);
     if (!head) return false;
-    return Object.keys(head.versions).some(
-      (n) => (this.compiled.get(keyOf(id, Number(n)))?.index[eventName]?.exits.length ?? 0) > 0,
+    return Object.entries(head.versions).some(
+      ([n, status]) =>
+        status !== 'shadow' &&
+        (this.compiled.get(keyOf(id, Number(n)))?.index[eventName]?.exits.length ?? 0) > 0,
     );
   }
 
@@ -177,19 +199,24 @@ export class JourneyCatalog {
 
   private reindex(): void {
     const byEvent = new Map<string, string[]>();
+    const shadowsByEvent = new Map<string, string[]>();
+    const add = (index: Map<string, string[]>, name: string, id: string): void => {
+      const list = index.get(name);
+      if (list) list.push(id);
+      else index.set(name, [id]);
+    };
     for (const head of this.heads.values()) {
       const names = new Set<string>();
       for (const [n, status] of Object.entries(head.versions)) {
-        if (status === 'archived') continue;
+        if (status === 'archived' || status === 'shadow') continue;
         const c = this.compiled.get(keyOf(head.id, Number(n)));
         if (c) for (const name of Object.keys(c.index)) names.add(name);
       }
-      for (const name of names) {
-        const list = byEvent.get(name);
-        if (list) list.push(head.id);
-        else byEvent.set(name, [head.id]);
-      }
+      for (const name of names) add(byEvent, name, head.id);
+      const shadow = this.shadow(head.id);
+      if (shadow) for (const name of Object.keys(shadow.index)) add(shadowsByEvent, name, head.id);
     }
     this.byEvent = byEvent;
+    this.shadowsByEvent = shadowsByEvent;
   }
 }

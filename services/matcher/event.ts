@@ -1,6 +1,7 @@
 // Handler of match.<p>.event: the event applied to every journey that listens to it — to the
 // instance at the event's key (an entry when there is none) and, when the journey has exit
-// rules on this event, to each of the user's other instances in it.
+// rules on this event, to each of the user's other instances in it. Then to the journeys' shadow
+// versions (shadow.ts), which never fail the input.
 import type { JsMsg } from '@nats-io/jetstream';
 
 import type { MatchEventMessage, KvStore } from '../../libs/bus/index.js';
@@ -9,8 +10,9 @@ import { eventInstanceKey, type Input } from '../../libs/journey/index.js';
 import { applyInput, userInstanceKeys, type ApplyContext } from './apply.js';
 import { profileSource } from './profile.js';
 import type { UserRateWindow } from './rate.js';
+import { shadowEvent, type ShadowContext } from './shadow.js';
 
-export interface EventHandlerContext extends ApplyContext {
+export interface EventHandlerContext extends ApplyContext, ShadowContext {
   profiles: KvStore;
   rate: UserRateWindow;
 }
@@ -35,7 +37,10 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
     const partition = partitionOfSubject(msg.subject);
     const eventsLastSecond = ctx.rate.record(event.userKey, event.receivedAt, event.messageId);
     const journeyIds = ctx.catalog.journeysFor(event.name);
-    if (journeyIds.length === 0) return ack();
+    if (journeyIds.length === 0) {
+      await shadowEvent(ctx, event, partition, { eventsLastSecond });
+      return ack();
+    }
     const profile = profileSource(ctx.profiles, event.userKey);
     const input: Input = { kind: 'event', id: event.messageId, event };
     for (const journeyId of journeyIds) {
@@ -56,6 +61,7 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
         });
       }
     }
+    await shadowEvent(ctx, event, partition, { profile, eventsLastSecond });
     return ack();
   };
 }

@@ -28,6 +28,7 @@ import { eventHandler } from './event.js';
 import { startInsight } from './insight.js';
 import { userLimitRefusals, UserRateWindow } from './rate.js';
 import { instancesRetired } from './retention.js';
+import { shadowMetrics } from './shadow.js';
 import { timerHandler } from './timer.js';
 
 export const MATCHER_STAGE = 'matcher';
@@ -78,6 +79,7 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
   // Listed on /metrics from the start, before their first count.
   userLimitRefusals(metrics.registry);
   instancesRetired(metrics.registry);
+  shadowMetrics(metrics.registry);
   const catalog = new JourneyCatalog(bus, log);
   await catalog.start();
   const applyCtx: ApplyContext = {
@@ -89,7 +91,12 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     userInstances: await bus.store(BUCKETS.userInstances),
     catalog,
   };
-  const handlerCtx = { ...applyCtx, profiles: await bus.store(BUCKETS.profiles), rate: new UserRateWindow() };
+  const handlerCtx = {
+    ...applyCtx,
+    profiles: await bus.store(BUCKETS.profiles),
+    rate: new UserRateWindow(),
+    log,
+  };
   const decode = decoder();
   const onEvent = eventHandler(handlerCtx, (msg) => {
     const d = decode(msg);

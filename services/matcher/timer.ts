@@ -1,6 +1,7 @@
 // Handler of match.<p>.timer: a fired timer applied to the instance it was started for. The
 // core ignores (and journals) a token that is no longer the instance's current one. A retention
-// timer (`retain:<instanceId>`) retires the ended instance instead (retention.ts).
+// timer (`retain:<instanceId>`) retires the ended instance instead (retention.ts). A shadow
+// version's timer (`shadow:<token>`) goes back to the shadow's instance (shadow.ts).
 import type { JsMsg } from '@nats-io/jetstream';
 
 import { ack, retry, terminal, type Outcome, type TimerRecord, type KvStore } from '../../libs/bus/index.js';
@@ -9,17 +10,25 @@ import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
 import { profileSource } from './profile.js';
 import { expireInstance, retentionInstanceId } from './retention.js';
+import { isShadowTimer, shadowTimer, type ShadowContext } from './shadow.js';
 
 /** Wait before a retention that met a concurrent write reads the instance again. */
 const RETENTION_CONFLICT_RETRY_MS = 200;
 
-export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: (msg: JsMsg) => TimerRecord) {
+export function timerHandler(
+  ctx: ApplyContext & ShadowContext & { profiles: KvStore },
+  decode: (msg: JsMsg) => TimerRecord,
+) {
   return async (msg: JsMsg): Promise<Outcome> => {
     let timer: TimerRecord;
     try {
       timer = decode(msg);
     } catch (err) {
       return terminal('bad_message', (err as Error).message);
+    }
+    if (isShadowTimer(timer)) {
+      await shadowTimer(ctx, timer, partitionOfSubject(msg.subject));
+      return ack();
     }
     const retiring = retentionInstanceId(timer.token);
     if (retiring !== undefined) {
