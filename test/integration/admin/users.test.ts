@@ -1,5 +1,6 @@
 // A user's instances, timers and journal timeline over the admin API, after real events went
 // through ingest and the matcher: an entry, and refusals with their reasons.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the JSON answers are checked field by field */
 import t from 'tap';
 
 import { publishJourneyVersion } from '../../../libs/bus/index.js';
