@@ -159,7 +159,10 @@ const adminTokens: z.ZodType<AdminToken[], string> = z.string().transform((raw, 
       ctx.addIssue({ code: 'custom', message: `entry ${shown} is not name:role:token` });
     } else if (role !== 'read' && role !== 'write') {
       // A missing role would put the token here: never show it.
-      ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(`${name}:…`)} has no role read or write` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(`${name}:…`)} has no role read or write`,
+      });
     } else if (!TOKEN.test(token)) {
       ctx.addIssue({ code: 'custom', message: `entry ${shown} has a token shorter than 16 characters` });
     } else out.push({ name, role, token });

@@ -1,16 +1,17 @@
 // Bearer tokens, roles, the audit trail and CORS of the admin HTTP API, over HTTP against a
 // real nats-server.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- the JSON answers are checked field by field */
 import t from 'tap';
 
 import { DeliverPolicy } from '@nats-io/jetstream';
 
-import { STREAMS } from '../../../libs/bus/index.js';
+import { STREAMS, type Bus } from '../../../libs/bus/index.js';
 import type { AuditRecord } from '../../../services/admin/index.js';
 import { withBus } from '../../helpers/bus.js';
 import { READ_TOKEN, TOKENS_ENV, withAdmin } from './helpers.js';
 
 /** Every record of stream AUDIT, oldest first. */
-async function auditRecords(bus: import('../../../libs/bus/index.js').Bus): Promise<AuditRecord[]> {
+async function auditRecords(bus: Bus): Promise<AuditRecord[]> {
   const info = await bus.jsm.streams.info(STREAMS.AUDIT);
   const out: AuditRecord[] = [];
   if (info.state.messages === 0) return out;

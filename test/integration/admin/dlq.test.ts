@@ -2,6 +2,7 @@
 // local HTTP sink: a delivery that exhausted its budget is listed with its attempts, retried
 // once the sink recovers and delivered; another is dropped. Destinations show masked secrets;
 // a test send reaches the sink.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call -- the JSON answers are checked field by field */
 import t from 'tap';
 
 import {

@@ -1,5 +1,6 @@
 // Journeys over the admin API: a broken draft's problems at their lines with the CLI's codes;
 // publish, list, show, a version's source and graph, archive.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- the JSON answers are checked field by field */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

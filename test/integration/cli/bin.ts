@@ -53,7 +53,7 @@ export interface UpProcess {
 export async function startUpBin(env: Record<string, string>): Promise<UpProcess> {
   const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/cairn.js'), 'up'], {
     cwd: REPO,
-    env: { ...BASE_ENV(), CAIRN_HTTP_PORT: '0', CAIRN_METRICS_PORT: '0', ...env },
+    env: { ...BASE_ENV(), CAIRN_HTTP_PORT: '0', CAIRN_ADMIN_PORT: '0', CAIRN_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

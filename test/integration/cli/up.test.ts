@@ -93,6 +93,7 @@ void t.test('the binary: ready line, then SIGTERM drains and exits 0', async (t)
       ...process.env,
       CAIRN_METRICS_PORT: '0',
       CAIRN_HTTP_PORT: '0',
+      CAIRN_ADMIN_PORT: '0',
       CAIRN_LOG_LEVEL: 'info',
       CAIRN_SHUTDOWN_GRACE: '2s',
     },
@@ -111,6 +112,13 @@ void t.test('the binary: ready line, then SIGTERM drains and exits 0', async (t)
     stderr,
     new RegExp(`cairn up: ready \\(NATS ${nats.url.replace(/[.]/g, '\\.')}, HTTP metrics on :\\d+\\)`),
   );
+  // The admin API on its own port, with a one-off write token printed because none was set.
+  const admin = /admin API and console on (http:\/\/127\.0\.0\.1:\d+) /.exec(stderr)?.[1];
+  const token = /one-off write token for this run: ([A-Za-z0-9_-]{32})/.exec(stderr)?.[1];
+  t.ok(admin && token, 'the admin URL and a token are printed');
+  const health = await fetch(`${admin}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(health.status, 200);
+  t.equal((await fetch(`${admin}/api/v1/health`)).status, 401, 'not without it');
   child.kill('SIGTERM');
   t.equal(await exited, 0);
   const states = stdout

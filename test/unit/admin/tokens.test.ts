@@ -69,10 +69,10 @@ void t.test('CAIRN_ADMIN_TOKENS: name:role:token, errors that never show the tok
   }
   t.throws(() => loadConfig({ CAIRN_ADMIN_PORT: '8088' }), /never shares the ingest port/);
   t.throws(() => loadConfig({ CAIRN_ADMIN_CORS_ORIGINS: 'console.example.com' }), /not an origin/);
-  t.same(loadConfig({ CAIRN_ADMIN_CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).adminCorsOrigins, [
-    'https://a.example',
-    'http://localhost:5173',
-  ]);
+  t.same(
+    loadConfig({ CAIRN_ADMIN_CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).adminCorsOrigins,
+    ['https://a.example', 'http://localhost:5173'],
+  );
   t.end();
 });
 
