@@ -1,4 +1,4 @@
-// `make bench` / `make bench-quick`: the seven scenarios (six of issue 6, and ingest shards), one line each on stdout,
+// `make bench` / `make bench-quick`: the eight scenarios (six of issue 6, ingest shards and replicas), one line each on stdout,
 // results to bench/results/<date>.json and .md, and a plot of latency against offered load.
 //   node dist/bench/main.js [--quick] [--only a,b] [--out dir] [--profile dir]
 //   node dist/bench/main.js --plot <results.json> [--out <png>]   (redraw the plot)
@@ -14,6 +14,7 @@ import { abandonment } from './scenarios/abandonment.js';
 import { baseline, forwarding } from './scenarios/forwarding.js';
 import { ingestHttp } from './scenarios/ingest-http.js';
 import { ingestShards } from './scenarios/ingest-shards.js';
+import { replicas } from './scenarios/replicas.js';
 import { stateAtScale } from './scenarios/state.js';
 import { timersAtScale } from './scenarios/timers.js';
 
@@ -25,6 +26,7 @@ export const SCENARIOS: ReadonlyArray<[string, Scenario]> = [
   ['state', stateAtScale],
   ['ingest-http', ingestHttp],
   ['ingest-shards', ingestShards],
+  ['replicas', replicas],
 ];
 
 export function formatLine(r: ScenarioResult, m: Machine): string {

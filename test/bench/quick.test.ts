@@ -19,10 +19,11 @@ const SCENARIOS = [
   'state',
   'ingest-http',
   'ingest-shards',
+  'replicas',
 ];
 
-void t.test('bench --quick runs all seven scenarios and prints a finite figure for each', async (t) => {
-  t.setTimeout(150_000);
+void t.test('bench --quick runs all eight scenarios and prints a finite figure for each', async (t) => {
+  t.setTimeout(240_000);
   t.ok(existsSync(MAIN), 'the bench is built (npm run build)');
   const out = await mkdtemp(join(tmpdir(), 'cairn-bench-test-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ void t.test('bench --quick runs all seven scenarios and prints a finite figure f
       const child = execFile(
         'node',
         [MAIN, '--quick', '--out', out],
-        { timeout: 140_000 },
+        { timeout: 230_000 },
         (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? (child.exitCode ?? -1) : 0 }),
       );
     },
