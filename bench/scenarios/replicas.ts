@@ -52,6 +52,8 @@ export interface Cost {
   serverMsgsOut: number;
   /** Events the figures are taken over (those drained after the last process was ready). */
   measured: number;
+  /** Redeliveries (naks, ack timeouts) per event on the stage's consumers; end to end: all. */
+  redelivered: number;
 }
 
 export interface ReplicasRun {
@@ -61,7 +63,22 @@ export interface ReplicasRun {
 }
 
 interface Meter {
-  stop(measured: number): Promise<Cost>;
+  stop(measured: number): Promise<Omit<Cost, 'redelivered'>>;
+}
+
+const INPUT: Record<Stage, string> = {
+  ingest: STREAMS.EVENTS,
+  matcher: STREAMS.MATCH,
+  sender: STREAMS.DELIVER,
+};
+
+/** Messages the stages' durable consumers delivered more than once so far. */
+async function redeliveries(rig: Rig, stages: readonly Stage[]): Promise<number> {
+  let n = 0;
+  for (const stage of stages) {
+    for await (const c of rig.bus.jsm.consumers.list(INPUT[stage])) n += c.num_redelivered;
+  }
+  return n;
 }
 
 /** CPU and messages from now on, of `workers` and the server. */
@@ -130,15 +147,21 @@ async function measure(o: BenchOptions, replicas: number, events: number): Promi
       const m = await meter(rig, started);
       if (!(await waitFor(async () => (await progress[stage]()) >= events, 300_000, 50)))
         throw new Error(`replicas: ${replicas} ${stage} process(es) did not drain ${events} events`);
-      stages[stage] = await m.stop(events - done0);
+      const cost = await m.stop(events - done0);
+      stages[stage] = { ...cost, redelivered: round((await redeliveries(rig, [stage])) / events, 2) };
     }
 
     // Every stage running: a second backlog, published at full speed.
+    const redelivered0 = await redeliveries(rig, STAGES);
     const m = await meter(rig, workers);
     await publishAll(rig.bus.js, events, (i) => formEvent(events + i));
     if (!(await waitFor(() => sink.count >= 2 * events, 300_000, 50)))
       throw new Error(`replicas: ${replicas}+${replicas}+${replicas} did not deliver ${events} events`);
-    const run = { replicas, stages, endToEnd: await m.stop(events) };
+    const endToEnd = {
+      ...(await m.stop(events)),
+      redelivered: round(((await redeliveries(rig, STAGES)) - redelivered0) / events, 2),
+    };
+    const run = { replicas, stages, endToEnd };
     o.note(`replicas ${replicas}+${replicas}+${replicas}: ${JSON.stringify(run)}`);
     return run;
   } finally {
@@ -158,11 +181,12 @@ function medianCost(costs: Cost[]): Cost {
     serverMsgsIn: m('serverMsgsIn'),
     serverMsgsOut: m('serverMsgsOut'),
     measured: m('measured'),
+    redelivered: m('redelivered'),
   };
 }
 
 export async function replicas(o: BenchOptions): Promise<ScenarioResult> {
-  const events = o.quick ? 500 : 10_000;
+  const events = o.quick ? 500 : 5_000;
   const rounds = o.quick ? 1 : 3;
   const runs: ReplicasRun[] = [];
   for (let r = 0; r < rounds; r++) for (const n of [1, 2]) runs.push(await measure(o, n, events));
@@ -184,6 +208,9 @@ export async function replicas(o: BenchOptions): Promise<ScenarioResult> {
       `${s} ${one.stages[s].eventsPerSecond} -> ${two.stages[s].eventsPerSecond} (${ratio(one.stages[s].eventsPerSecond, two.stages[s].eventsPerSecond)}x)`,
   ).join(', ');
   const cpu = STAGES.map((s) => `${s} ${one.stages[s].processCpuUs}`).join(', ');
+  const redelivered = STAGES.map(
+    (s) => `${s} ${one.stages[s].redelivered} / ${two.stages[s].redelivered}`,
+  ).join(', ');
   const hop = one.stages.ingest;
   return {
     name: 'replicas',
@@ -192,7 +219,7 @@ export async function replicas(o: BenchOptions): Promise<ScenarioResult> {
     extra:
       `1+1+1: ${one.endToEnd.eventsPerSecond} events/s, 2+2+2 / 1+1+1: ${ratio(one.endToEnd.eventsPerSecond, two.endToEnd.eventsPerSecond)}x; ` +
       `per stage alone, 1 -> 2 replicas, events/s: ${perStage}; ` +
-      `CPU per event, 1 replica: ${cpu} µs; the ingest hop: ${hop.serverMsgsIn} in + ${hop.serverMsgsOut} out server messages, ${hop.serverCpuUs} µs nats-server CPU per event ` +
+      `CPU per event, 1 replica: ${cpu} µs; redeliveries per event alone, 1 / 2 replicas: ${redelivered}; the ingest hop: ${hop.serverMsgsIn} in + ${hop.serverMsgsOut} out server messages, ${hop.serverCpuUs} µs nats-server CPU per event ` +
       `(medians of ${rounds}, ${events} events each)`,
     details: { events, rounds, partitions: PARTITIONS, medians: { one, two }, runs },
   };
