@@ -2,9 +2,9 @@
 // run: a forwarding journey (`trigger -> send`, each event a new user) with 1 ingest + 1 matcher +
 // 1 sender process, then 2 + 2 + 2 (ingest shards, CAIRN_INSTANCES=2 for the others), alternating,
 // medians over the rounds. Each configuration is measured two ways on a fresh server:
-//   - stage by stage: a backlog is stored in EVENTS, then the stage's processes start alone and
-//     drain their input into the next stage's stream (nothing consumes it yet), from the moment
-//     they are all ready; for each stage, its rate, its processes' CPU and nats-server's CPU and
+//   - stage by stage: a backlog is stored in EVENTS, then the stage's processes (forked and loaded
+//     beforehand) start their services at once, alone, and drain their input into the next
+//     stage's stream (nothing consumes it yet); for each stage, its rate, its processes' CPU and nats-server's CPU and
 //     messages in and out (/varz) per event. Ingest's figures are what the EVENTS -> ingest ->
 //     `match.<p>.event` hop costs (docs/architecture.md, "The hop decision").
 //   - end to end: every stage running, a second backlog published at full speed; events/s from
@@ -50,7 +50,8 @@ export interface Cost {
   /** nats-server's in_msgs and out_msgs per event (/varz deltas). */
   serverMsgsIn: number;
   serverMsgsOut: number;
-  /** Events the figures are taken over (those drained after the last process was ready). */
+  /** Events the figures are taken over (all of them, unless the stage's input was partly
+   * drained before its processes started). */
   measured: number;
   /** Redeliveries (naks, ack timeouts) per event on the stage's consumers; end to end: all. */
   redelivered: number;
@@ -131,20 +132,28 @@ async function measure(o: BenchOptions, replicas: number, events: number): Promi
       sender: () => Promise.resolve(sink.count),
     };
 
+    // Every process is forked, loaded and connected first (BENCH_WAIT_GO): a stage's replicas then
+    // start their services at one instant, so none drains the backlog alone while another loads.
+    const forked = await Promise.all(
+      STAGES.map((stage) =>
+        Promise.all(
+          Array.from({ length: replicas }, (_, i) =>
+            startWorker({
+              env: { ...rig.env, BENCH_SERVICES: stage, BENCH_WAIT_GO: '1', ...stageEnv(stage, i, replicas) },
+              cpuProfDir: o.cpuProfDir,
+            }),
+          ),
+        ),
+      ),
+    );
+    workers.push(...forked.flat());
     await publishAll(rig.bus.js, events, formEvent);
     const stages = {} as Record<Stage, Cost>;
-    for (const stage of STAGES) {
-      const started = await Promise.all(
-        Array.from({ length: replicas }, (_, i) =>
-          startWorker({
-            env: { ...rig.env, BENCH_SERVICES: stage, ...stageEnv(stage, i, replicas) },
-            cpuProfDir: o.cpuProfDir,
-          }),
-        ),
-      );
-      workers.push(...started);
+    for (const [k, stage] of STAGES.entries()) {
+      const started = forked[k]!;
       const done0 = await progress[stage]();
       const m = await meter(rig, started);
+      await Promise.all(started.map((w) => w.go()));
       if (!(await waitFor(async () => (await progress[stage]()) >= events, 300_000, 50)))
         throw new Error(`replicas: ${replicas} ${stage} process(es) did not drain ${events} events`);
       const cost = await m.stop(events - done0);
@@ -186,7 +195,7 @@ function medianCost(costs: Cost[]): Cost {
 }
 
 export async function replicas(o: BenchOptions): Promise<ScenarioResult> {
-  const events = o.quick ? 500 : 5_000;
+  const events = o.quick ? 300 : 5_000;
   const rounds = o.quick ? 1 : 3;
   const runs: ReplicasRun[] = [];
   for (let r = 0; r < rounds; r++) for (const n of [1, 2]) runs.push(await measure(o, n, events));
