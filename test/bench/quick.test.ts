@@ -23,7 +23,7 @@ const SCENARIOS = [
 ];
 
 void t.test('bench --quick runs all eight scenarios and prints a finite figure for each', async (t) => {
-  t.setTimeout(240_000);
+  t.setTimeout(330_000);
   t.ok(existsSync(MAIN), 'the bench is built (npm run build)');
   const out = await mkdtemp(join(tmpdir(), 'cairn-bench-test-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ void t.test('bench --quick runs all eight scenarios and prints a finite figure f
       const child = execFile(
         'node',
         [MAIN, '--quick', '--out', out],
-        { timeout: 230_000 },
+        { timeout: 320_000 },
         (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? (child.exitCode ?? -1) : 0 }),
       );
     },

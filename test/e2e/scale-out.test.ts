@@ -132,7 +132,7 @@ function stage(name: ServiceName, index: number): Stage {
 }
 
 async function start(t: Test, running: ServiceProcess[], base: Record<string, string>, s: Stage) {
-  const p = spawnService(s.name, { ...base, ...s.env }, { readyTimeoutMs: 90_000 });
+  const p = spawnService(s.name, { ...base, ...s.env }, { readyTimeoutMs: 300_000 });
   running.push(p);
   await p.ready.catch((err: unknown) => t.fail(`${s.name} ${JSON.stringify(s.env)} did not start`, { err }));
   return p;
@@ -171,7 +171,14 @@ void t.test(
     const { bus, server } = await withBus(t, { CAIRN_PARTITIONS: String(PARTITIONS) });
     const sink = await startHttpSink();
     t.teardown(() => sink.close());
-    await putDestination(bus, parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }));
+    // A cap as large as a sender's own concurrency (64 jobs in hand): no job is ever deferred for a
+    // slot, so each user's jobs are attempted in the order DELIVER holds them, the order the matcher
+    // decided them in (docs/destinations.md, Order; a deferral past 5 s or past the delivery budget
+    // re-publishes a job behind the user's later ones, which a backlogged run would otherwise hit).
+    await putDestination(
+      bus,
+      parseDestinationFile({ id: 'sink', type: 'webhook', url: `${sink.url}/hook`, concurrency: 64 }),
+    );
     const cart = journey(CART);
     const views = journey(VIEWS);
     await publishJourneys(bus, cart, views);
