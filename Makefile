@@ -29,7 +29,7 @@ test-faults: install build
 
 # Scale-out at full size (not part of `make test`): two processes of every stage against one
 # nats-server, 10,000 users (CAIRN_SCALE_USERS) from a backlog, checked against the simulator.
-# 7-8 minutes on a loaded 2-core host. See docs/operations.md, "Running several replicas".
+# 7-13 minutes on a loaded 2-core host (load average 19-34). See docs/operations.md, "Running several replicas".
 test-scale: install build
 	CAIRN_SCALE_USERS=$${CAIRN_SCALE_USERS:-10000} npx tap --disable-coverage --timeout=1800 test/e2e/scale-out.test.ts
 
