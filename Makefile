@@ -1,5 +1,5 @@
 # Cairn: the commands a newcomer and CI need. See README.md.
-.PHONY: install build run test test-faults test-browser typecheck lint format unit fuzz bench bench-quick clean
+.PHONY: install build run test test-faults test-scale test-browser typecheck lint format unit fuzz bench bench-quick clean
 
 NODE_MODULES := node_modules/.package-lock.json
 
@@ -27,6 +27,12 @@ test: install typecheck lint unit
 test-faults: install build
 	npx tap --disable-coverage --jobs=1 --timeout=600 test/faults/*.faults.ts
 
+# Scale-out at full size (not part of `make test`): two processes of every stage against one
+# nats-server, 10,000 users (CAIRN_SCALE_USERS) from a backlog, checked against the simulator.
+# 7-13 minutes on a loaded 2-core host (load average 19-34). See docs/operations.md, "Running several replicas".
+test-scale: install build
+	CAIRN_SCALE_USERS=$${CAIRN_SCALE_USERS:-10000} npx tap --disable-coverage --timeout=1800 test/e2e/scale-out.test.ts
+
 # The console's browser tests (test/browser/*.browser.ts, not part of `make test`): a real
 # `cairn up` with real traffic, driven through Debian's Chromium (/usr/bin/chromium, or
 # CAIRN_CHROMIUM) by playwright-core; they write the screenshots in docs/console-*.png.
@@ -44,8 +50,9 @@ lint: install
 format: install
 	npx prettier --write .
 
+# test/e2e/scale-out.test.ts runs here at 300 users; `make test-scale` runs it at 10,000.
 unit: install build
-	npx tap --allow-incomplete-coverage --coverage-report=json-summary --coverage-report=text-summary
+	CAIRN_SCALE_USERS=$${CAIRN_SCALE_USERS:-300} npx tap --allow-incomplete-coverage --coverage-report=json-summary --coverage-report=text-summary
 	node scripts/coverage-gate.mjs
 
 # The property-based tests (test/**/*.property.test.ts) with many more runs than in `make test`

@@ -25,8 +25,11 @@ export interface Rig {
 }
 
 /** A fresh server and a provisioned bus; `env` is the CAIRN_* environment the worker gets too. */
-export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
-  const server = await startServer();
+export async function startRig(
+  env: Record<string, string> = {},
+  opts: { monitor?: boolean } = {},
+): Promise<Rig> {
+  const server = await startServer(opts);
   const fullEnv = { CAIRN_EGRESS_ALLOW_LOOPBACK: 'true', ...env, NATS_URL: server.url };
   const config = loadConfig(fullEnv);
   const bus = await connectBus({ url: server.url, name: 'bench', logger: benchLogger });

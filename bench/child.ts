@@ -14,6 +14,8 @@ export interface WorkerOptions {
 }
 
 export interface Worker {
+  /** With BENCH_WAIT_GO=1: starts the services; resolves once they are started. */
+  go(): Promise<void>;
   stats(): Promise<WorkerStats>;
   /** Stops the services cleanly and waits for the process to exit. */
   stop(): Promise<void>;
@@ -31,11 +33,13 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let statsWaiter: ((s: WorkerStats) => void) | undefined;
+  let startedWaiter: (() => void) | undefined;
   await new Promise<void>((resolve, reject) => {
     child.on('message', (msg: ToParent) => {
       if (msg.type === 'ready') resolve();
       if (msg.type === 'error') reject(new Error(`bench worker failed: ${msg.message}`));
       if (msg.type === 'stats') statsWaiter?.(msg.stats);
+      if (msg.type === 'started') startedWaiter?.();
     });
     void exited.then(() => reject(new Error(`bench worker exited with ${child.exitCode}`)));
   });
@@ -43,6 +47,13 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     if (child.connected) child.send(msg);
   };
   return {
+    go() {
+      return new Promise((resolve, reject) => {
+        startedWaiter = resolve;
+        void exited.then(() => reject(new Error(`bench worker exited with ${child.exitCode}`)));
+        tell({ type: 'go' });
+      });
+    },
     stats() {
       // One question at a time; a worker that died or hangs fails the scenario instead of the run.
       return new Promise((resolve, reject) => {

@@ -18,18 +18,23 @@ export interface BenchServer {
   storeDir: string;
   /** The server's process id (for its CPU time and RSS). */
   pid(): number | undefined;
+  /** Messages in and out so far, from the monitoring endpoint's /varz (started with `monitor`). */
+  messages(): Promise<{ in: number; out: number }>;
   stop(): Promise<void>;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A fresh nats-server with JetStream on a random port and a temp store dir. */
-export async function startServer(): Promise<BenchServer> {
+/** A fresh nats-server with JetStream on a random port and a temp store dir; `monitor` also opens
+ * its HTTP monitoring port (for `messages()`). */
+export async function startServer(opts: { monitor?: boolean } = {}): Promise<BenchServer> {
   const storeDir = await mkdtemp(join(tmpdir(), 'cairn-bench-'));
   const port = await freePort();
+  const monitorPort = opts.monitor ? await freePort() : 0;
+  const monitorArgs = opts.monitor ? ['-m', String(monitorPort)] : [];
   const child: ChildProcess = spawn(
     NATS_BIN,
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...monitorArgs],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -52,6 +57,14 @@ export async function startServer(): Promise<BenchServer> {
     url: `nats://127.0.0.1:${port}`,
     storeDir,
     pid: () => child.pid,
+    async messages() {
+      if (!opts.monitor) throw new Error('bench server started without monitor: no /varz');
+      const varz = (await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json()) as {
+        in_msgs: number;
+        out_msgs: number;
+      };
+      return { in: varz.in_msgs, out: varz.out_msgs };
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

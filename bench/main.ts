@@ -1,5 +1,5 @@
-// `make bench` / `make bench-quick`: the eight scenarios (six of issue 6, ingest shards, and the cost of a shadow
-// version), one line each on stdout,
+// `make bench` / `make bench-quick`: the nine scenarios (six of issue 6, ingest shards, the cost of a shadow
+// version, and replicas), one line each on stdout,
 // results to bench/results/<date>.json and .md, and a plot of latency against offered load.
 //   node dist/bench/main.js [--quick] [--only a,b] [--out dir] [--profile dir]
 //   node dist/bench/main.js --plot <results.json> [--out <png>]   (redraw the plot)
@@ -16,6 +16,7 @@ import { baseline, forwarding } from './scenarios/forwarding.js';
 import { ingestHttp } from './scenarios/ingest-http.js';
 import { ingestShards } from './scenarios/ingest-shards.js';
 import { shadowCost } from './scenarios/shadow.js';
+import { replicas } from './scenarios/replicas.js';
 import { stateAtScale } from './scenarios/state.js';
 import { timersAtScale } from './scenarios/timers.js';
 
@@ -28,6 +29,7 @@ export const SCENARIOS: ReadonlyArray<[string, Scenario]> = [
   ['ingest-http', ingestHttp],
   ['ingest-shards', ingestShards],
   ['shadow', shadowCost],
+  ['replicas', replicas],
 ];
 
 export function formatLine(r: ScenarioResult, m: Machine): string {

@@ -24,8 +24,11 @@ export interface WorkerStats {
 }
 
 export type ToParent =
-  { type: 'ready' } | { type: 'stats'; stats: WorkerStats } | { type: 'error'; message: string };
-export type ToWorker = { type: 'stats' } | { type: 'stop' };
+  | { type: 'ready' }
+  | { type: 'started' }
+  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'error'; message: string };
+export type ToWorker = { type: 'stats' } | { type: 'stop' } | { type: 'go' };
 
 const SERVICE_ORDER = ['sender', 'timer', 'matcher', 'ingest'] as const;
 
@@ -56,21 +59,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'bench-worker', level: env['BENCH_LOG'] ?? 'error' });
   const bus: Bus = await connectBus({ url: config.natsUrl, name: 'bench-worker', logger });
   const running: RunningService[] = [];
-  if (env['BENCH_MODE'] === 'baseline') {
-    running.push(await startBaselinePipeline(bus, env['BENCH_SINK_URL'] ?? ''));
-  } else {
-    await provision(bus, config, logger);
-    const ctx = { config, bus, logger, metrics: createMetrics() };
-    const wanted = new Set((env['BENCH_SERVICES'] ?? 'ingest,matcher,timer,sender').split(','));
-    for (const name of SERVICE_ORDER) {
-      if (!wanted.has(name)) continue;
-      if (name === 'sender') running.push(await startSender(ctx));
-      if (name === 'timer') running.push(await startTimer(ctx));
-      if (name === 'matcher') running.push(await startMatcher(ctx));
-      if (name === 'ingest') running.push(await startIngestWith(ctx, env['BENCH_INGEST_HTTP'] === '1'));
-    }
-  }
+  // BENCH_WAIT_GO=1: ready once loaded, connected and provisioned; the services start on `go`
+  // (so that several workers, forked one by one, start consuming at one instant).
+  const gated = env['BENCH_WAIT_GO'] === '1';
+  let go: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (go = resolve));
   process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'go') go();
     if (msg.type === 'stats') send({ type: 'stats', stats: stats() });
     if (msg.type === 'stop') {
       void (async () => {
@@ -81,7 +76,26 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready' });
+  const baseline = env['BENCH_MODE'] === 'baseline';
+  if (!baseline) await provision(bus, config, logger);
+  if (gated) {
+    send({ type: 'ready' });
+    await released;
+  }
+  if (baseline) {
+    running.push(await startBaselinePipeline(bus, env['BENCH_SINK_URL'] ?? ''));
+  } else {
+    const ctx = { config, bus, logger, metrics: createMetrics() };
+    const wanted = new Set((env['BENCH_SERVICES'] ?? 'ingest,matcher,timer,sender').split(','));
+    for (const name of SERVICE_ORDER) {
+      if (!wanted.has(name)) continue;
+      if (name === 'sender') running.push(await startSender(ctx));
+      if (name === 'timer') running.push(await startTimer(ctx));
+      if (name === 'matcher') running.push(await startMatcher(ctx));
+      if (name === 'ingest') running.push(await startIngestWith(ctx, env['BENCH_INGEST_HTTP'] === '1'));
+    }
+  }
+  send({ type: gated ? 'started' : 'ready' });
 }
 
 main().catch((err: unknown) => {

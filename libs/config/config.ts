@@ -375,7 +375,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: 'CAIRN_INSTANCES',
     default: '1',
-    description: 'Number N of matcher/timer replicas sharing the partitions.',
+    description:
+      'Number N of matcher, timer or sender replicas sharing the partitions (set on the stage it sizes).',
     hint: 'use a whole number >= 1 (the StatefulSet replicas)',
     schema: int(1, 1024),
   },

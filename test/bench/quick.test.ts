@@ -20,10 +20,11 @@ const SCENARIOS = [
   'ingest-http',
   'ingest-shards',
   'shadow',
+  'replicas',
 ];
 
-void t.test('bench --quick runs all eight scenarios and prints a finite figure for each', async (t) => {
-  t.setTimeout(200_000);
+void t.test('bench --quick runs all nine scenarios and prints a finite figure for each', async (t) => {
+  t.setTimeout(420_000);
   t.ok(existsSync(MAIN), 'the bench is built (npm run build)');
   const out = await mkdtemp(join(tmpdir(), 'cairn-bench-test-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ void t.test('bench --quick runs all eight scenarios and prints a finite figure f
       const child = execFile(
         'node',
         [MAIN, '--quick', '--out', out],
-        { timeout: 190_000 },
+        { timeout: 410_000 },
         (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? (child.exitCode ?? -1) : 0 }),
       );
     },

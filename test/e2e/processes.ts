@@ -30,12 +30,22 @@ export interface ServiceProcess {
 
 const READY_TIMEOUT_MS = 20_000;
 
+export interface SpawnOptions {
+  /** How long to wait for the ready line (default 20 s; several processes starting at once on a
+   * loaded host take longer). */
+  readyTimeoutMs?: number;
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-export function spawnService(name: ServiceName, env: Record<string, string>): ServiceProcess {
+export function spawnService(
+  name: ServiceName,
+  env: Record<string, string>,
+  { readyTimeoutMs = READY_TIMEOUT_MS }: SpawnOptions = {},
+): ServiceProcess {
   const child = spawn(process.execPath, [join(REPO, 'dist/services', name, 'main.js')], {
     cwd: REPO,
     env: { PATH: process.env['PATH'] ?? '', CAIRN_LOG_LEVEL: 'info', ...env },
@@ -47,8 +57,8 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Se
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${name} not ready within ${READY_TIMEOUT_MS} ms:\n${stderr}${stdout}`)),
-      READY_TIMEOUT_MS,
+      () => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms:\n${stderr}${stdout}`)),
+      readyTimeoutMs,
     );
     child.stdout.on('data', (c: Buffer) => {
       stdout = (stdout + c.toString()).slice(-20_000);
