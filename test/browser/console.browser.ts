@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 
-import type { JourneyStats } from '../../libs/insight/types.js';
+import type { JourneyStats } from '../../libs/insight/index.js';
 import { waitUntil } from '../helpers/bus.js';
 import { REPO } from '../integration/cli/helpers.js';
 import {

@@ -2,7 +2,7 @@
 // the stats source (stats-source.ts).
 import type { FastifyInstance } from 'fastify';
 
-import type { StatsQuery } from '../../../libs/insight/types.js';
+import type { StatsQuery } from '../../../libs/insight/index.js';
 import { loadJourneyVersion } from '../../cli/operations.js';
 import type { RouteContext } from '../app.js';
 import { badRequest } from '../errors.js';

@@ -1,7 +1,7 @@
 // The journey graph (document -> nodes and edges) and the console's stats overlay on it.
 import t from 'tap';
 import { journeyGraph, nextsOf, type JourneyGraph } from '../../../libs/journey/index.js';
-import type { JourneyStats } from '../../../libs/insight/types.js';
+import type { JourneyStats } from '../../../libs/insight/index.js';
 import { graphCounts, percent } from '../../../console/src/graph-stats.js';
 import { journeyFrom } from './engine-helpers.js';
 
