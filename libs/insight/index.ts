@@ -22,7 +22,13 @@ export {
   type VersionCounters,
 } from './counters.js';
 export { journeyStatsOf, type StatsOptions } from './stats.js';
-export { percent, renderStatsComparison, renderStatsTree, windowText } from './render.js';
+export {
+  percent,
+  renderStatsComparison,
+  renderStatsTree,
+  windowText,
+  type ComparisonOptions,
+} from './render.js';
 export { InsightCodes, InsightError, type InsightCode } from './errors.js';
 export { readJourneyStats } from './read.js';
 export {

@@ -135,10 +135,25 @@ export function renderStatsTree(stats: JourneyStats, doc?: JourneyDocument): str
   return lines.join('\n');
 }
 
-/** Two versions' stats side by side, one row per count: the active version and its shadow. */
-export function renderStatsComparison(left: JourneyStats, right: JourneyStats): string {
+export interface ComparisonOptions {
+  /** The columns' headings (default: `active v<n>` and `shadow v<n>`). */
+  labels?: [string, string];
+  /** Mark with `*` the rows whose two values differ. */
+  markDiffers?: boolean;
+}
+
+/**
+ * Two versions' stats side by side, one row per count: the active version and its shadow (or a
+ * draft replayed beside the active version).
+ */
+export function renderStatsComparison(
+  left: JourneyStats,
+  right: JourneyStats,
+  opts: ComparisonOptions = {},
+): string {
   const name = (s: JourneyStats): string => `${s.shadow ? 'shadow' : 'active'} v${s.version ?? 'all'}`;
-  const rows: Array<[string, string, string]> = [['', name(left), name(right)]];
+  const [leftName, rightName] = opts.labels ?? [name(left), name(right)];
+  const rows: Array<[string, string, string]> = [['', leftName, rightName]];
   const row = (label: string, f: (s: JourneyStats) => string): void => {
     rows.push([label, f(left), f(right)]);
   };
@@ -186,6 +201,9 @@ export function renderStatsComparison(left: JourneyStats, right: JourneyStats): 
   return [
     `${left.journeyId} · ${windowText(left)}`,
     '',
-    ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()),
+    ...rows.map(([a, b, c], i) => {
+      const mark = opts.markDiffers && i > 0 && b !== c ? '   *' : '';
+      return `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}${mark}`.trimEnd();
+    }),
   ].join('\n');
 }

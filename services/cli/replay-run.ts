@@ -1,7 +1,8 @@
 // One pass of a replay: the EVENTS window through ingest's parsing, normalization, dedupe and
 // alias routing, then through one simulator per journey version on a virtual clock (timers fire
 // at their deadlines, before the events received after them). What comes out is folded as it
-// comes: counts per step, would-be sends to a callback, and a fingerprint of each user's outcome.
+// comes: counts per step (the fold `cairn journey stats` reads), would-be sends to a callback, and
+// a fingerprint of each user's outcome.
 import {
   aliasTarget,
   DEFAULT_MAX_EVENT_BYTES,
@@ -16,8 +17,13 @@ import {
   type NormalizedEvent,
   type SimulatedSend,
 } from '../../libs/journey/index.js';
-import { ReplayFold } from '../../libs/insight/replay-fold.js';
-import type { JourneyStats } from '../../libs/insight/types.js';
+import {
+  countRecord,
+  emptyVersionCounters,
+  journeyStatsOf,
+  type JourneyStats,
+  type VersionCounters,
+} from '../../libs/insight/index.js';
 import type { ReplayIdentity } from './replay-identity.js';
 import type { WindowMessage } from './replay-window.js';
 
@@ -36,6 +42,7 @@ export interface ReplayCounts {
 
 export interface SideResult {
   journey: CompiledJourney;
+  /** Counted over the window: `window.since` is where it begins. */
   stats: JourneyStats;
   sends: number;
   /** Per user, a fingerprint of what happened to them (journal types, steps, branches, reasons). */
@@ -122,21 +129,23 @@ export async function replayPass(
   const { identity, users } = opts;
   const counts: ReplayCounts = { read: 0, replayed: 0, refused: 0, duplicates: 0, filtered: 0 };
   const readsProfile = opts.journeys.some((j) => j.readsProfile);
-  const folds = opts.journeys.map((j) => new ReplayFold(j.doc, { version: j.version, window: opts.window }));
-  const sides: SideResult[] = opts.journeys.map((journey, i) => ({
+  // Every record of a replay is in the window: the all-time counts are the window's.
+  const folds = opts.journeys.map((j) => emptyVersionCounters(j.id, j.version, false));
+  const sides: Array<Omit<SideResult, 'stats'>> = opts.journeys.map((journey) => ({
     journey,
-    stats: (folds[i] as ReplayFold).stats,
     sends: 0,
     outcomes: new Map(),
   }));
   const sims = opts.journeys.map((journey, i) => {
-    const side = sides[i] as SideResult;
-    const fold = folds[i] as ReplayFold;
+    const side = sides[i] as Omit<SideResult, 'stats'>;
+    const fold = folds[i] as VersionCounters;
     return new Simulator(
       [journey],
       {
         journal: (record) => {
-          fold.add(record);
+          if (record.journeyId === journey.id && record.version === journey.version && !record.shadow) {
+            countRecord(fold.total, record);
+          }
           if (opts.fingerprints) {
             side.outcomes.set(
               record.userKey,
@@ -281,6 +290,18 @@ export async function replayPass(
   opts.onProgress?.(counts.read);
   // The clock runs on to the end of the window: deadlines up to it resolve, later ones stay.
   await fireBefore(opts.window.until, true);
-  sims.forEach((sim, i) => (folds[i] as ReplayFold).finish(sim.instances()));
-  return { counts, sides };
+  const stats = (fold: VersionCounters, journey: CompiledJourney): JourneyStats => ({
+    ...journeyStatsOf(fold, {
+      journeyId: journey.id,
+      version: journey.version,
+      shadow: false,
+      doc: journey.doc,
+      until: opts.window.until,
+    }),
+    window: { since: opts.window.since, until: opts.window.until },
+  });
+  return {
+    counts,
+    sides: sides.map((side, i) => ({ ...side, stats: stats(folds[i] as VersionCounters, side.journey) })),
+  };
 }

@@ -7,6 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { renderStatsComparison, renderStatsTree } from '../../libs/insight/index.js';
 import { BUCKETS, readJourneyHead, readJourneyVersion, type Bus } from '../../libs/bus/index.js';
 import { parseDurationMs, type Config } from '../../libs/config/index.js';
 import {
@@ -22,7 +23,7 @@ import { readText } from './files.js';
 import { CliError, type CliIo, type ExitCode } from './io.js';
 import { formatIssue } from './issues.js';
 import { ReplayIdentity } from './replay-identity.js';
-import { compareLines, journalLine, progressLine, replayTreeLines } from './replay-render.js';
+import { journalLine, progressLine } from './replay-render.js';
 import { replayPass, type ReplayPassOptions, type SideResult } from './replay-run.js';
 import { openEventWindow } from './replay-window.js';
 
@@ -251,18 +252,19 @@ async function runReplay(io: CliIo, bus: Bus, config: Config, plan: Plan): Promi
   const [left, right] = sides as [SideResult, SideResult | undefined];
   if (!right) {
     io.out('');
-    for (const line of replayTreeLines(left.stats)) io.out(line);
+    io.out(renderStatsTree(left.stats, left.journey.doc));
     io.out('');
     io.out(`would-be sends: ${left.sends}${plan.out ? ` (written to ${plan.out})` : ''}`);
     return 0;
   }
 
   io.out('');
-  for (const line of compareLines(
-    { label: label(left.journey, true), stats: left.stats },
-    { label: label(right.journey, false), stats: right.stats },
-  ))
-    io.out(line);
+  io.out(
+    renderStatsComparison(left.stats, right.stats, {
+      labels: [label(left.journey, true), label(right.journey, false)],
+      markDiffers: true,
+    }),
+  );
   io.out('');
   io.out(
     `would-be sends: ${left.sends} (draft), ${right.sends} (active)${plan.out ? ` (draft's written to ${plan.out})` : ''}`,

@@ -131,10 +131,12 @@ void t.test('replay predicts exactly the live deliveries; compare, users, until,
     );
     t.ok(sends.every((s) => s.destination === 'sink'));
     const text = io.stdout.join('\n');
-    t.match(text, /wait \(hold_until\)\s+entered 7/, 'seven carts waited');
-    t.match(text, /-> purchased\s+3/);
-    t.match(text, /-> timeout\s+4/);
-    t.match(text, /=> sink\s+sent 4/, 'four nudges');
+    t.match(text, /^cart v1 · 20\d\d-\S+Z to 20\d\d-\S+Z$/m, 'the window counted');
+    t.match(text, /^entered 7 · refused 0 · active 0 · completed 7 \(100\.0%\)/m);
+    t.match(text, /^wait {2}hold_until {2}7 entered \(100\.0%\) · 0 waiting now$/m, 'seven carts waited');
+    t.match(text, /^├─ purchased {2}3 \(42\.9%\)$/m);
+    t.match(text, /^└─ timeout {2}4 \(57\.1%\)$/m);
+    t.match(text, /nudge {2}send {2}4 entered \(57\.1%\) · sink: 4 sent$/m, 'four nudges');
     t.match(text, /would-be sends: 7/);
   });
 
@@ -145,9 +147,9 @@ void t.test('replay predicts exactly the live deliveries; compare, users, until,
     t.equal(await runCli(['replay', draft, '--compare', 'cart', '--since', '1h'], io), 0, io.text());
     const text = io.stdout.join('\n');
     t.match(text, /cart v2 \(draft\) vs cart v1/);
-    t.match(text, /thanks \(send\)\s+-\s+3\s+\*/, 'thanks: not in the draft, three live');
-    t.match(text, /-> purchased\s+3\s+3\n/, 'the same purchases');
-    t.match(text, /nudge \(send\)\s+4\s+4\n/, 'the same nudges');
+    t.match(text, /^thanks \(send\)\s+·\s+3 \(42\.9%\)\s+\*$/m, 'thanks: not in the draft, three live');
+    t.match(text, /^ {2}purchased\s+3 \(42\.9%\)\s+3 \(42\.9%\)$/m, 'the same purchases');
+    t.match(text, /^nudge \(send\)\s+4 \(57\.1%\)\s+4 \(57\.1%\)$/m, 'the same nudges');
     t.match(text, /users whose outcome differs: 3\n/);
     for (const u of ['u1', 'u2', 'u3']) t.match(text, new RegExp(`^  ${u}$`, 'm'), `${u} is listed`);
     t.notMatch(text, /^ {2}u7$/m, 'u7 (no purchase) is not');
@@ -201,7 +203,8 @@ void t.test('replay predicts exactly the live deliveries; compare, users, until,
       0,
       'no nudge: the deadlines are after it',
     );
-    t.match(text, /wait \(hold_until\)\s+entered 6 {2}waiting 3/);
+    t.match(text, /^wait {2}hold_until {2}6 entered \(100\.0%\) · 3 waiting now$/m);
+    t.match(text, /· active 3 ·/, 'the carts still waiting are active');
   });
 
   await t.test('bad input is refused with what to do', async (t) => {

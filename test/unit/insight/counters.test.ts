@@ -1,4 +1,5 @@
-// The fold of journal records into counts: tables of records in, exactly these counts out.
+// The fold of journal records into counts: tables of records in, exactly these counts out; and a
+// simulated run (what `cairn replay` folds) counted per step.
 import t from 'tap';
 
 import {
@@ -11,8 +12,16 @@ import {
   pruneWindows,
   statsValueCodec,
   windowCounters,
+  type StepStats,
 } from '../../../libs/insight/index.js';
-import type { JournalRecord, JournalType } from '../../../libs/journey/index.js';
+import {
+  compile,
+  EXIT_SEND_STEP_ID,
+  simulate,
+  type EventSpec,
+  type JournalRecord,
+  type JournalType,
+} from '../../../libs/journey/index.js';
 import { journey } from '../../helpers/pipeline.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -49,6 +58,19 @@ steps:
       - { id: again, event: again, restart: true }
     timeout: { after: 1h }
 `);
+
+/** HOLD's steps as counted: one waiting now, a restart, a timeout and one exit send to crm. */
+const holdSteps = (entered: number, done: number): StepStats[] => [
+  {
+    stepId: 'wait',
+    type: 'hold_until',
+    entered,
+    current: 1,
+    branches: { done, again: 1, timeout: 1 },
+  },
+  // The exit send is no step an instance enters: only its send is counted.
+  { stepId: EXIT_SEND_STEP_ID, type: 'send', entered: 0, current: 0, sends: { crm: { sent: 1, failed: 0 } } },
+];
 
 void t.test('a hold: waiting, restarts, branches, timeouts and exits mid-wait', (t) => {
   const c = fold([
@@ -107,16 +129,7 @@ void t.test('a hold: waiting, restarts, branches, timeouts and exits mid-wait', 
       until: T0,
     },
   );
-  t.same(stats.steps, [
-    {
-      stepId: 'wait',
-      type: 'hold_until',
-      entered: 6,
-      current: 1,
-      branches: { done: 2, again: 1, timeout: 1 },
-    },
-    { stepId: 'EXIT', type: 'send', entered: 0, current: 0, sends: { crm: { sent: 1, failed: 0 } } },
-  ]);
+  t.same(stats.steps, holdSteps(6, 2));
   t.equal(stats.active, 1, 'entered minus completed and exited');
   t.end();
 });
@@ -195,3 +208,40 @@ void t.test('the stored value leaves zeros out and reads them back', (t) => {
   t.same(statsValueCodec.decode(bytes), value, 'and the value reads back whole');
   t.end();
 });
+
+void t.test(
+  'a simulated run: entries, refusals, branches, timeouts, exits, sends and who still waits',
+  (t) => {
+    const e = (at: number, name: string, userId: string): EventSpec => ({ name, userId, at: T0 + at });
+    const events = [
+      e(0, 'go', 'u1'), // times out
+      e(1, 'go', 'u2'),
+      e(2, 'again', 'u2'), // the restart branch: waits on
+      e(3, 'done', 'u2'),
+      e(4, 'go', 'u1'), // already_entered
+      e(5, 'go', 'u4'),
+      e(6, 'stop', 'u4'), // the exit rule mid-wait, and the exit send
+      e(90 * 60_000, 'go', 'u3'), // still waiting
+    ];
+    const until = T0 + 100 * 60_000;
+    const timeline = simulate(compile(HOLD, { version: 3 }), events, { until });
+    const folded = foldJournal(timeline.journal);
+    t.same([...folded.keys()], ['j.v3'], 'one version counted');
+    const stats = journeyStatsOf(folded.get('j.v3'), {
+      journeyId: 'j',
+      version: 3,
+      shadow: false,
+      doc: HOLD,
+      until,
+    });
+    t.equal(stats.entered, 4);
+    t.same(stats.refused, { already_entered: 1 });
+    t.equal(stats.completed, 2);
+    t.same(stats.exited, { exit_rule: 1 });
+    const open = timeline.instances.filter((i) => i.status === 'active');
+    t.equal(stats.active, open.length, 'active: the instances the run left open');
+    t.equal(stats.active, 1);
+    t.same(stats.steps, holdSteps(4, 1));
+    t.end();
+  },
+);
