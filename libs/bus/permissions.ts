@@ -153,7 +153,7 @@ function servicePermissions(role: ServiceRole): Permissions {
           '$JS.API.STREAM.NAMES',
           NATS_DESTINATION_SUBJECTS,
           ...leasing(),
-          // Its circuit breakers' states for the admin API (its own `circuit.*` keys only).
+          // Its circuit breakers' states for the admin API (the `circuit.*` keys only).
           `$KV.${BUCKETS.state}.circuit.>`,
         ],
         subscribe: inbox(role),
