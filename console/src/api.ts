@@ -168,7 +168,7 @@ export interface Destination {
   kind?: string;
   url?: string;
   /** Absent when the service does not know it (the sender keeps it in memory). */
-  circuit?: 'closed' | 'open' | 'half-open' | 'unknown';
+  circuit?: 'closed' | 'open' | 'half_open' | 'unknown';
   /** Set when a 410 Gone disabled the destination. */
   disabled?: Record<string, unknown>;
 }

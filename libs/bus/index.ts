@@ -202,3 +202,12 @@ export {
   SERVICE_ROLES,
 } from './permissions.js';
 export type { Permissions, Role, ServiceRole } from './permissions.js';
+export {
+  CIRCUIT_STATES,
+  circuitHolderToken,
+  circuitKey,
+  CircuitReportSchema,
+  encodeCircuitReport,
+  readCircuits,
+} from './circuit-state.js';
+export type { CircuitReport, CircuitStateName, CircuitView } from './circuit-state.js';

@@ -153,6 +153,8 @@ function servicePermissions(role: ServiceRole): Permissions {
           '$JS.API.STREAM.NAMES',
           NATS_DESTINATION_SUBJECTS,
           ...leasing(),
+          // Its circuit breakers' states for the admin API (the `circuit.*` keys only).
+          `$KV.${BUCKETS.state}.circuit.>`,
         ],
         subscribe: inbox(role),
       };

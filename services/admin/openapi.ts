@@ -108,9 +108,15 @@ export const OPENAPI = {
       Destination: {
         type: 'object',
         description:
-          'As stored, with `secret`/`secrets` masked to their last 4 characters, header values and a URL password as `****`.',
-        properties: { id: str, type: { enum: ['webhook', 'nats'] }, url: str, subject: str },
-        required: ['id', 'type'],
+          'As stored, with `secret`/`secrets` masked to their last 4 characters, header values and a URL password as `****`; `circuit` is the worst circuit breaker state across the running senders (`closed` when senders run and none reports another, `unknown` when no sender runs).',
+        properties: {
+          id: str,
+          type: { enum: ['webhook', 'nats'] },
+          url: str,
+          subject: str,
+          circuit: { enum: ['closed', 'open', 'half_open', 'unknown'] },
+        },
+        required: ['id', 'type', 'circuit'],
       },
       DlqSummary: obj(
         {

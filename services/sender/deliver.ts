@@ -28,6 +28,7 @@ import type { Config } from '../../libs/config/index.js';
 import type { Metrics } from '../../libs/telemetry/index.js';
 import { statusClass, type AttemptMetrics } from './attempt-metrics.js';
 import { nextDelayMs } from './backoff.js';
+import type { CircuitReporter } from './circuit-report.js';
 import { deadLetter } from './dead-letter.js';
 import type { DestinationGates } from './isolation.js';
 import type { NatsPublisher } from './nats-destination.js';
@@ -70,6 +71,8 @@ export interface DeliverDeps {
   dispatcher: Dispatcher;
   nats: NatsPublisher;
   gates: DestinationGates;
+  /** Publishes breaker states for the admin API (absent: kept in memory only). */
+  circuits?: CircuitReporter;
   park: ParkOptions;
   clock: SenderClock;
   /** Delay between looks for a destination that does not exist (yet). */
@@ -225,6 +228,7 @@ export function deliverHandler(deps: DeliverDeps, decoder: JobDecoder) {
       am.circuitOpen.set({ destination: dest.id }, open);
       circuitShown.set(dest.id, open);
     }
+    deps.circuits?.observe(dest.id, circuit);
 
     const status = 'status' in result ? result.status : undefined;
     am.attempts.inc({

@@ -7,6 +7,7 @@ import {
   BUCKETS,
   defaultDurableName,
   DestinationCache,
+  newLeaseHolder,
   startPartitionRunners,
   STREAMS,
   subjects,
@@ -14,6 +15,7 @@ import {
 import { ownedPartitions } from '../../libs/config/index.js';
 import { startConsumerGauges, type RunningService, type ServiceContext } from '../../libs/telemetry/index.js';
 import { attemptMetrics } from './attempt-metrics.js';
+import { CIRCUIT_REPORT_MS, CircuitReporter } from './circuit-report.js';
 import { DELIVER_DLQ_SUBJECT } from './dead-letter.js';
 import { deliverHandler, JobDecoder, systemClock, type SenderClock } from './deliver.js';
 import { EgressPolicy } from './egress.js';
@@ -36,6 +38,8 @@ export interface SenderOptions {
   clock?: SenderClock;
   /** Waits up to this long go back on deliver.<p>; longer ones through the timer service. */
   shortWaitMs?: number;
+  /** How often a breaker that is not closed is written to KV again (default 10 s). */
+  circuitReportMs?: number;
 }
 
 export type Sender = RunningService;
@@ -53,6 +57,15 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       : { timeout: config.sendTimeoutMs, lookup: egress.lookup },
   });
   const decoder = new JobDecoder();
+  const clock = opts.clock ?? systemClock;
+  const circuits = new CircuitReporter(
+    bus,
+    newLeaseHolder(SENDER_STAGE),
+    log,
+    () => clock.now(),
+    opts.circuitReportMs ?? CIRCUIT_REPORT_MS,
+  );
+  circuits.start();
 
   const handler = deliverHandler(
     {
@@ -67,8 +80,9 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
       egress,
       nats: new NatsPublisher(bus),
       gates: new DestinationGates(),
+      circuits,
       park: { bus, timerBucketMs: config.timerBucketMs, shortWaitMs: opts.shortWaitMs ?? SHORT_WAIT_MS },
-      clock: opts.clock ?? systemClock,
+      clock,
       unknownDestinationRetryMs: opts.unknownDestinationRetryMs ?? UNKNOWN_DESTINATION_RETRY_MS,
     },
     decoder,
@@ -93,6 +107,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
     logger: log,
     metrics,
   }).catch(async (err: unknown) => {
+    await circuits.stop();
     await destinations.stop();
     await dispatcher.close();
     throw err;
@@ -118,6 +133,7 @@ export async function startSender(ctx: SenderContext, opts: SenderOptions = {}):
         log.info({ graceMs }, 'sender draining');
         await lag.stop();
         await runner.stop(graceMs);
+        await circuits.stop();
         await destinations.stop();
         // Work still in flight after the grace period is cut off; its message is redelivered.
         await dispatcher.destroy();

@@ -172,7 +172,9 @@ function Destinations() {
                       disabled
                     </span>
                   ) : (
-                    <span class={`badge circuit-${d.circuit ?? 'unknown'}`}>{d.circuit ?? 'unknown'}</span>
+                    <span class={`badge circuit-${(d.circuit ?? 'unknown').replace('_', '-')}`}>
+                      {d.circuit ?? 'unknown'}
+                    </span>
                   )}
                 </td>
                 {canWrite && (

@@ -2,7 +2,7 @@
 // characters, header values and a URL's password are hidden), and a test send.
 import type { FastifyInstance } from 'fastify';
 
-import { getDestination, listDestinations, type Destination } from '../../../libs/bus/index.js';
+import { getDestination, listDestinations, readCircuits, type Destination } from '../../../libs/bus/index.js';
 import {
   destinationNotFound,
   maskDestination,
@@ -36,15 +36,24 @@ export function shownDestination(dest: Destination): Record<string, unknown> {
 export function destinationRoutes(api: FastifyInstance, ctx: RouteContext): void {
   const { bus, config } = ctx;
 
-  api.get('/destinations', { config: { role: 'read' } }, async () => ({
-    destinations: (await listDestinations(bus)).map(shownDestination),
-  }));
+  // `circuit`: the worst breaker state across the live senders (libs/bus circuit-state.ts).
+  api.get('/destinations', { config: { role: 'read' } }, async () => {
+    const dests = await listDestinations(bus);
+    const circuits = await readCircuits(
+      bus,
+      dests.map((d) => d.id),
+    );
+    return {
+      destinations: dests.map((d) => ({ ...shownDestination(d), circuit: circuits.get(d.id) ?? 'unknown' })),
+    };
+  });
 
   api.get('/destinations/:id', { config: { role: 'read' } }, async (req) => {
     const { id } = req.params as Params;
     const dest = await getDestination(bus, id!);
     if (!dest) throw destinationNotFound(id!);
-    return shownDestination(dest);
+    const circuits = await readCircuits(bus, [dest.id]);
+    return { ...shownDestination(dest), circuit: circuits.get(dest.id) ?? 'unknown' };
   });
 
   api.post('/destinations/:id/test', { config: { role: 'write' } }, async (req) => {
