@@ -47,7 +47,6 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'a write with a read-only token',
   404: 'no such journey, version, destination or record',
   409: 'the state does not allow it (no active version, a disabled destination)',
-  501: 'not available in this build',
 };
 
 const ok = (schema: Schema, description = 'ok', status = '200') => ({
@@ -139,6 +138,16 @@ export const OPENAPI = {
   paths: {
     '/openapi.json': {
       get: { summary: 'This document (no token needed)', responses: ok({ type: 'object' }) },
+    },
+    '/whoami': {
+      get: {
+        ...read,
+        summary: "The bearer token's name and role (the console hides write actions from read tokens)",
+        responses: {
+          ...ok(obj({ name: str, role: { enum: ['read', 'write'] } }, ['name', 'role'])),
+          ...errors(401),
+        },
+      },
     },
     '/health': {
       get: {
@@ -286,7 +295,7 @@ export const OPENAPI = {
           queryParam('since', 'a window back from now, e.g. 24h (default: all time)'),
           queryParam('shadow', 'the shadow version', bool),
         ],
-        responses: { ...ok(ref('JourneyStats')), ...errors(400, 401, 404, 501) },
+        responses: { ...ok(ref('JourneyStats')), ...errors(400, 401, 404) },
       },
     },
     '/users/{userId}': {
