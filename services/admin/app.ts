@@ -17,6 +17,7 @@ import { dlqRoutes } from './routes/dlq.js';
 import { healthRoutes } from './routes/health.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { statsRoutes } from './routes/stats.js';
+import { toolRoutes } from './routes/tools.js';
 import { userRoutes } from './routes/users.js';
 import type { StatsSource } from './stats-source.js';
 import { authenticate, bearerOf } from './tokens.js';
@@ -237,6 +238,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<AdminApp> {
     (api, _opts, done) => {
       journeyRoutes(api, ctx);
       statsRoutes(api, ctx);
+      toolRoutes(api, ctx);
       userRoutes(api, ctx);
       destinationRoutes(api, ctx);
       dlqRoutes(api, ctx);

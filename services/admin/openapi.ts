@@ -233,6 +233,75 @@ export const OPENAPI = {
         },
       },
     },
+    '/preview': {
+      post: {
+        ...read,
+        summary:
+          "A send step's payload for a sample event, as `cairn journey preview` builds it (the draft is not stored). Source at most 256 KiB",
+        requestBody: body(
+          obj(
+            {
+              source: str,
+              stepId: str,
+              event: { type: 'object', description: 'a Segment-style event with userId or anonymousId' },
+              profile: obj({ traits: { type: 'object' }, audiences: arr(str) }),
+            },
+            ['source', 'stepId', 'event'],
+          ),
+        ),
+        responses: {
+          ...ok(
+            obj(
+              { journeyId: str, stepId: str, payload: { type: 'object' }, bytes: int, maxPayloadBytes: int },
+              ['journeyId', 'stepId', 'payload', 'bytes', 'maxPayloadBytes'],
+            ),
+          ),
+          ...errors(400, 401),
+        },
+      },
+    },
+    '/simulate': {
+      post: {
+        ...read,
+        summary:
+          'The draft run over ndjson events on a virtual clock, as `cairn simulate` does (nothing is stored). Source at most 256 KiB, events at most 1 MiB and 5,000 events',
+        requestBody: body(
+          obj(
+            {
+              source: str,
+              events: { type: 'string', description: 'ndjson: one event a line, each with "at"' },
+              profiles: {
+                type: 'object',
+                additionalProperties: obj({ traits: { type: 'object' }, audiences: arr(str) }),
+              },
+            },
+            ['source', 'events'],
+          ),
+        ),
+        responses: {
+          ...ok(
+            obj(
+              {
+                deliveries: arr(
+                  obj({
+                    at: int,
+                    journeyId: str,
+                    stepId: str,
+                    destination: str,
+                    deliveryId: str,
+                    payload: { type: 'object' },
+                  }),
+                ),
+                journal: arr({ type: 'object', description: 'journal records (libs/journey JournalRecord)' }),
+                refusals: arr({ type: 'object', description: 'refusals not in the journal' }),
+              },
+              ['deliveries', 'journal', 'refusals'],
+            ),
+          ),
+          ...errors(400, 401),
+        },
+      },
+    },
     '/journeys/{id}': {
       get: {
         ...read,

@@ -93,7 +93,7 @@ export function graphOf(doc: JourneyDocument): {
 }
 
 /** The draft, validated as `cairn journey validate` does; a 400 with every problem otherwise. */
-function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
+export function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
   const result = parseJourney(source);
   if (result.ok) return { doc: result.journey, warnings: result.warnings.map(problemOf) };
   const problems = [...result.errors, ...result.warnings].map(problemOf);

@@ -2,7 +2,7 @@
 // the stats source (stats-source.ts): readJourneyStats, as `cairn journey stats`.
 import type { FastifyInstance } from 'fastify';
 
-import type { StatsQuery } from '../../../libs/insight/types.js';
+import type { StatsQuery } from '../../../libs/insight/index.js';
 import type { RouteContext } from '../app.js';
 import { badRequest } from '../errors.js';
 import { durationMs, positiveInt, type Params, type Query } from './common.js';

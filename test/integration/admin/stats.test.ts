@@ -1,6 +1,6 @@
 // The stats route after real events went through ingest and the matcher: the counts the journal
 // projection keeps, over HTTP, equal what the simulator counts for the same events.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the JSON answers are checked field by field */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- the JSON answers are checked field by field */
 import { isDeepStrictEqual } from 'node:util';
 
 import t from 'tap';
