@@ -101,6 +101,17 @@ export const OPENAPI = {
           active: { type: ['integer', 'null'] },
           latest: int,
           versions: { type: 'object', additionalProperties: { enum: ['active', 'draining', 'archived'] } },
+          enteredToday: {
+            type: 'integer',
+            description: 'active version: instances entered in the last 24 hours',
+          },
+          current: { type: 'integer', description: 'active version: instances waiting at a step now' },
+          deliveries: { type: 'integer', description: 'active version: sends sent in the last 24 hours' },
+          failures: {
+            type: 'integer',
+            description:
+              "the journey's dead-lettered deliveries among the newest 1,000 records of dlq.deliver",
+          },
         },
         ['id', 'status', 'active', 'latest', 'versions'],
       ),

@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { listJourneys, readJourneyVersion, type JourneyHead } from '../../../libs/bus/index.js';
+import { listJourneys, readJourneyVersion, type Bus, type JourneyHead } from '../../../libs/bus/index.js';
+import { DAY_MS } from '../../../libs/insight/index.js';
 import {
   compile,
   JourneyCodes,
@@ -14,10 +15,12 @@ import {
 } from '../../../libs/journey/index.js';
 import {
   archiveAndEnd,
+  jobOf,
   loadJourneyVersion,
   missingDestinations,
   missingDestinationsError,
   publishJourney,
+  readDlqRecords,
 } from '../../cli/operations.js';
 import type { RouteContext } from '../app.js';
 import { AdminError } from '../errors.js';
@@ -92,6 +95,35 @@ export function graphOf(doc: JourneyDocument): {
   return { nodes, edges };
 }
 
+/** The newest DLQ records of stage deliver that the list counts per journey. */
+export const LIST_DLQ_SCAN = 1_000;
+
+/** Dead-lettered deliveries per journey id, among the newest LIST_DLQ_SCAN records of dlq.deliver. */
+async function deadLettersByJourney(bus: Bus): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const s of await readDlqRecords(bus, 'deliver', LIST_DLQ_SCAN)) {
+    const journeyId = s.record.deliveryId !== undefined ? jobOf(s.record)?.stepKey.journeyId : undefined;
+    if (journeyId !== undefined) out.set(journeyId, (out.get(journeyId) ?? 0) + 1);
+  }
+  return out;
+}
+
+/**
+ * The active version's last 24 hours from its stats: instances entered, waiting at a step now,
+ * and deliveries sent (the sends' `sent` summed over its steps). Undefined when unreadable.
+ */
+async function dayCounts(ctx: RouteContext, journeyId: string, version: number) {
+  const stats = await ctx.stats(ctx.bus, { journeyId, version, sinceMs: DAY_MS }).catch(() => undefined);
+  if (!stats) return undefined;
+  let current = 0;
+  let deliveries = 0;
+  for (const step of stats.steps) {
+    current += step.current;
+    for (const send of Object.values(step.sends ?? {})) deliveries += send.sent;
+  }
+  return { enteredToday: stats.entered, current, deliveries };
+}
+
 /** The draft, validated as `cairn journey validate` does; a 400 with every problem otherwise. */
 export function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
   const result = parseJourney(source);
@@ -115,11 +147,13 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
   api.get('/journeys', { config: { role: 'read' } }, async () => {
     const unreadable: string[] = [];
     const heads = await listJourneys(bus, (err) => unreadable.push(err.message));
+    const failures = await deadLettersByJourney(bus);
     const journeys = await Promise.all(
       heads.map(async (head) => {
         const shown = await readJourneyVersion(bus, head.id, head.active ?? head.latest).catch(
           () => undefined,
         );
+        const counts = head.active === null ? undefined : await dayCounts(ctx, head.id, head.active);
         return {
           id: head.id,
           ...(shown?.document.name !== undefined && { name: shown.document.name }),
@@ -127,6 +161,7 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
           active: head.active,
           latest: head.latest,
           versions: head.versions,
+          ...(counts && { ...counts, failures: failures.get(head.id) ?? 0 }),
         };
       }),
     );

@@ -137,6 +137,11 @@ void t.test('publish, list, show, a version with source and graph, archive', asy
       active: 2,
       latest: 2,
       versions: { '1': 'draining', '2': 'active' },
+      // Nothing entered yet: the active version's day is all zeros.
+      enteredToday: 0,
+      current: 0,
+      deliveries: 0,
+      failures: 0,
     },
   ]);
 
