@@ -347,10 +347,15 @@ export const OPENAPI = {
               hash: str,
               document: { type: 'object' },
               source: { type: ['string', 'null'] },
-              graph: obj({
-                nodes: arr(obj({ id: str, kind: str, label: str })),
-                edges: arr(obj({ from: str, to: str, label: str })),
-              }),
+              graph: obj(
+                {
+                  nodes: arr(
+                    obj({ id: str, kind: str, label: str, detail: str }, ['id', 'kind', 'label', 'detail']),
+                  ),
+                  edges: arr(obj({ from: str, to: str, label: str, branch: str }, ['from', 'to', 'label'])),
+                },
+                ['nodes', 'edges'],
+              ),
             }),
           ),
           ...errors(400, 401, 404),

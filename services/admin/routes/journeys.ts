@@ -6,11 +6,10 @@ import { z } from 'zod';
 import { listJourneys, readJourneyVersion, type Bus, type JourneyHead } from '../../../libs/bus/index.js';
 import { DAY_MS } from '../../../libs/insight/index.js';
 import {
-  compile,
   JourneyCodes,
+  journeyGraph,
   parseJourney,
   type JourneyDocument,
-  type Step,
   type ValidationIssue,
 } from '../../../libs/journey/index.js';
 import {
@@ -57,42 +56,6 @@ const PublishBody = z.object({
 
 function statusOf(head: JourneyHead): 'active' | 'archived' {
   return head.active === null ? 'archived' : 'active';
-}
-
-/** Nodes (the steps) and edges (each way out of a step, labelled by its branch). */
-export function graphOf(doc: JourneyDocument): {
-  nodes: Array<{ id: string; kind: string; label: string }>;
-  edges: Array<{ from: string; to: string; label: string }>;
-} {
-  const compiled = compile(doc, { version: 1 });
-  const nodes = doc.steps.map((s) => ({ id: s.id, kind: s.type, label: s.name ?? s.id }));
-  const edges: Array<{ from: string; to: string; label: string }> = [];
-  const edge = (from: string, to: string | undefined, label: string): void => {
-    if (to !== undefined) edges.push({ from, to, label });
-  };
-  for (const s of doc.steps) {
-    const step: Step = compiled.steps[s.id]!;
-    switch (step.type) {
-      case 'hold_until':
-        for (const b of step.branches) edge(step.id, b.restart ? step.id : b.next, b.id);
-        edge(step.id, step.timeout.next, 'timeout');
-        break;
-      case 'data_split':
-        for (const b of step.branches) edge(step.id, b.next, b.id);
-        edge(step.id, step.else, 'else');
-        break;
-      case 'random_split':
-        for (const b of step.branches) edge(step.id, b.next, `${b.id} (${b.weight}%)`);
-        break;
-      case 'send':
-      case 'delay':
-        edge(step.id, step.next, '');
-        break;
-      case 'exit':
-        break;
-    }
-  }
-  return { nodes, edges };
 }
 
 /** The newest DLQ records of stage deliver that the list counts per journey. */
@@ -198,7 +161,8 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
       document: stored.document,
       // Versions stored before sources were kept have none.
       source: stored.source ?? null,
-      graph: graphOf(stored.document),
+      // The console draws the same graph (libs/journey/graph.ts) and puts the stats on its edges.
+      graph: journeyGraph(stored.document),
     };
   });
 
