@@ -208,6 +208,11 @@ export const OPENAPI = {
                 description: 'what becomes of the active version (drain)',
               },
               allowMissingDestinations: bool,
+              shadow: {
+                ...bool,
+                description:
+                  'store it as the shadow version: decided beside the active version, sending nothing (needs an active version; not with previous)',
+              },
             },
             ['source'],
           ),
@@ -220,6 +225,8 @@ export const OPENAPI = {
               unchanged: bool,
               previous: obj({ version: int, status: str }),
               ended: int,
+              shadow: bool,
+              replaced: { ...int, description: 'the shadow this one replaced (archived)' },
               problems: arr(ref('Problem')),
             }),
             'published',
@@ -229,7 +236,7 @@ export const OPENAPI = {
             obj({ id: str, version: int, unchanged: bool }),
             'unchanged: the active version has this content',
           ),
-          ...errors(400, 401, 403),
+          ...errors(400, 401, 403, 404, 409),
         },
       },
     },
@@ -359,6 +366,17 @@ export const OPENAPI = {
             }),
           ),
           ...errors(400, 401, 404),
+        },
+      },
+    },
+    '/journeys/{id}/promote': {
+      post: {
+        ...write,
+        summary: 'Make the shadow version the active one; the version active until now drains',
+        parameters: [id],
+        responses: {
+          ...ok(obj({ id: str, version: int, previous: int }, ['id', 'version'])),
+          ...errors(401, 403, 404, 409),
         },
       },
     },

@@ -3,7 +3,18 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { listJourneys, readJourneyVersion, type Bus, type JourneyHead } from '../../../libs/bus/index.js';
+import {
+  JOURNEY_NO_SHADOW,
+  JOURNEY_NOT_ACTIVE,
+  JOURNEY_NOT_FOUND,
+  JourneyRegistryError,
+  listJourneys,
+  promoteShadow,
+  publishShadowVersion,
+  readJourneyVersion,
+  type Bus,
+  type JourneyHead,
+} from '../../../libs/bus/index.js';
 import { DAY_MS } from '../../../libs/insight/index.js';
 import {
   JourneyCodes,
@@ -50,12 +61,47 @@ const SOURCE_EXAMPLE = '{"source":"id: welcome\\nname: Welcome\\n..."}';
 const ValidateBody = z.object({ source: z.string() });
 const PublishBody = z.object({
   source: z.string(),
+  shadow: z.boolean().optional(),
   previous: z.enum(['drain', 'archive']).optional(),
   allowMissingDestinations: z.boolean().optional(),
 });
 
 function statusOf(head: JourneyHead): 'active' | 'archived' {
   return head.active === null ? 'archived' : 'active';
+}
+
+/** The registry's refusals of a shadow publish or a promote, with the CLI's messages and hints. */
+async function registryErrors<T>(id: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof JourneyRegistryError)) throw err;
+    switch (err.code) {
+      case JOURNEY_NOT_FOUND:
+        throw new AdminError(
+          404,
+          err.code,
+          `journey ${id} does not exist`,
+          'Publish it first: a shadow runs beside an active version',
+        );
+      case JOURNEY_NOT_ACTIVE:
+        throw new AdminError(
+          409,
+          err.code,
+          `journey ${id} has no active version for a shadow to run beside`,
+          'Publish a version first',
+        );
+      case JOURNEY_NO_SHADOW:
+        throw new AdminError(
+          409,
+          err.code,
+          `journey ${id} has no shadow version`,
+          'Publish one with POST /api/v1/journeys and "shadow": true',
+        );
+      default:
+        throw err;
+    }
+  }
 }
 
 /** The newest DLQ records of stage deliver that the list counts per journey. */
@@ -197,6 +243,27 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
         missingProblems,
       );
     }
+    if (body.shadow) {
+      if (body.previous !== undefined)
+        throw new AdminError(
+          400,
+          'CAIRN_E_ADMIN_BAD_REQUEST',
+          'shadow and previous do not go together: a shadow leaves the active version as it is',
+          'Drop "previous" (or "shadow")',
+        );
+      const shadow = await registryErrors(doc.id, () =>
+        publishShadowVersion(bus, doc, { source: body.source }),
+      );
+      ctx.auditTarget(req, { journeyId: shadow.id, version: shadow.version, shadow: true });
+      void reply.code(201);
+      return {
+        id: shadow.id,
+        version: shadow.version,
+        shadow: true,
+        ...(shadow.replaced !== undefined && { replaced: shadow.replaced }),
+        problems: [...warnings, ...missingProblems],
+      };
+    }
     const { published, ended } = await publishJourney(bus, config, doc, {
       source: body.source,
       ...(body.previous !== undefined && { previous: body.previous }),
@@ -214,6 +281,17 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
       ...(published.previous && { previous: published.previous }),
       ...(ended !== undefined && { ended }),
       problems: [...warnings, ...missingProblems],
+    };
+  });
+
+  api.post('/journeys/:id/promote', { config: { role: 'write' } }, async (req) => {
+    const { id } = req.params as Params;
+    const promoted = await registryErrors(id!, () => promoteShadow(bus, id!));
+    ctx.auditTarget(req, { journeyId: id, version: promoted.version });
+    return {
+      id,
+      version: promoted.version,
+      ...(promoted.previous !== undefined && { previous: promoted.previous }),
     };
   });
 

@@ -43,6 +43,7 @@ void t.test('every route is in the OpenAPI document, and every documented route 
       'POST /api/v1/dlq/:seq/retry',
       'POST /api/v1/journeys',
       'POST /api/v1/journeys/:id/archive',
+      'POST /api/v1/journeys/:id/promote',
     ],
     'the writes',
   );
