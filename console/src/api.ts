@@ -84,7 +84,7 @@ export interface JourneySummary {
   active: number | null;
   latest: number;
   shadow?: number | null;
-  /** The day's numbers; when the list leaves them out, the console reads them from the stats. */
+  /** The active version's numbers of the last 24 hours and the dead letters (absent: none active). */
   enteredToday?: number;
   current?: number;
   deliveries?: number;

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import type { Bus } from '../../libs/bus/index.js';
+import { InsightCodes, InsightError } from '../../libs/insight/index.js';
 import type { AdminToken, Config } from '../../libs/config/index.js';
 import type { Logger } from '../../libs/telemetry/index.js';
 import { CliError, CodedError } from '../cli/operations.js';
@@ -16,6 +17,7 @@ import { dlqRoutes } from './routes/dlq.js';
 import { healthRoutes } from './routes/health.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { statsRoutes } from './routes/stats.js';
+import { toolRoutes } from './routes/tools.js';
 import { userRoutes } from './routes/users.js';
 import type { StatsSource } from './stats-source.js';
 import { authenticate, bearerOf } from './tokens.js';
@@ -62,6 +64,14 @@ function failureOf(err: unknown): { status: number; code: string; body: object }
   if (err instanceof CodedError) {
     const status = STATUS_OF_KIND[err.kind];
     return { status, code: err.code, body: { error: { code: err.code, message: err.what, hint: err.fix } } };
+  }
+  if (err instanceof InsightError) {
+    // The stats reader's codes, with the message and hint `cairn journey stats` prints.
+    const status = err.code === InsightCodes.WINDOW ? 400 : 404;
+    const message = err.message.startsWith(`${err.code}: `)
+      ? err.message.slice(err.code.length + 2)
+      : err.message;
+    return { status, code: err.code, body: { error: { code: err.code, message, hint: err.hint } } };
   }
   if (err instanceof CliError) {
     const code = AdminCodes.BAD_REQUEST;
@@ -219,10 +229,16 @@ export async function buildAdminApp(deps: AdminDeps): Promise<AdminApp> {
     },
   };
   app.get(`${API_PREFIX}/openapi.json`, (_req, reply) => reply.send(OPENAPI));
+  // Who the bearer token is: the console hides write actions from read tokens.
+  app.get(`${API_PREFIX}/whoami`, { config: { role: 'read' } }, (req) => {
+    const { name, role } = callers.get(req)!.token;
+    return { name, role };
+  });
   await app.register(
     (api, _opts, done) => {
       journeyRoutes(api, ctx);
       statsRoutes(api, ctx);
+      toolRoutes(api, ctx);
       userRoutes(api, ctx);
       destinationRoutes(api, ctx);
       dlqRoutes(api, ctx);

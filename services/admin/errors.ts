@@ -6,7 +6,6 @@ export const AdminCodes = {
   BAD_REQUEST: 'CAIRN_E_ADMIN_BAD_REQUEST',
   NOT_FOUND: 'CAIRN_E_ADMIN_NOT_FOUND',
   INTERNAL: 'CAIRN_E_ADMIN_INTERNAL',
-  STATS_UNAVAILABLE: 'CAIRN_E_STATS_UNAVAILABLE',
 } as const;
 export type AdminCode = (typeof AdminCodes)[keyof typeof AdminCodes];
 

@@ -47,7 +47,6 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'a write with a read-only token',
   404: 'no such journey, version, destination or record',
   409: 'the state does not allow it (no active version, a disabled destination)',
-  501: 'not available in this build',
 };
 
 const ok = (schema: Schema, description = 'ok', status = '200') => ({
@@ -102,6 +101,17 @@ export const OPENAPI = {
           active: { type: ['integer', 'null'] },
           latest: int,
           versions: { type: 'object', additionalProperties: { enum: ['active', 'draining', 'archived'] } },
+          enteredToday: {
+            type: 'integer',
+            description: 'active version: instances entered in the last 24 hours',
+          },
+          current: { type: 'integer', description: 'active version: instances waiting at a step now' },
+          deliveries: { type: 'integer', description: 'active version: sends sent in the last 24 hours' },
+          failures: {
+            type: 'integer',
+            description:
+              "the journey's dead-lettered deliveries among the newest 1,000 records of dlq.deliver",
+          },
         },
         ['id', 'status', 'active', 'latest', 'versions'],
       ),
@@ -145,6 +155,16 @@ export const OPENAPI = {
   paths: {
     '/openapi.json': {
       get: { summary: 'This document (no token needed)', responses: ok({ type: 'object' }) },
+    },
+    '/whoami': {
+      get: {
+        ...read,
+        summary: "The bearer token's name and role (the console hides write actions from read tokens)",
+        responses: {
+          ...ok(obj({ name: str, role: { enum: ['read', 'write'] } }, ['name', 'role'])),
+          ...errors(401),
+        },
+      },
     },
     '/health': {
       get: {
@@ -194,6 +214,11 @@ export const OPENAPI = {
                 description: 'what becomes of the active version (drain)',
               },
               allowMissingDestinations: bool,
+              shadow: {
+                ...bool,
+                description:
+                  'store it as the shadow version: decided beside the active version, sending nothing (needs an active version; not with previous)',
+              },
             },
             ['source'],
           ),
@@ -206,6 +231,8 @@ export const OPENAPI = {
               unchanged: bool,
               previous: obj({ version: int, status: str }),
               ended: int,
+              shadow: bool,
+              replaced: { ...int, description: 'the shadow this one replaced (archived)' },
               problems: arr(ref('Problem')),
             }),
             'published',
@@ -215,7 +242,7 @@ export const OPENAPI = {
             obj({ id: str, version: int, unchanged: bool }),
             'unchanged: the active version has this content',
           ),
-          ...errors(400, 401, 403),
+          ...errors(400, 401, 403, 404, 409),
         },
       },
     },
@@ -226,6 +253,75 @@ export const OPENAPI = {
         requestBody: body(obj({ source: str }, ['source'])),
         responses: {
           ...ok(obj({ ok: bool, id: str, problems: arr(ref('Problem')) }, ['ok', 'problems'])),
+          ...errors(400, 401),
+        },
+      },
+    },
+    '/preview': {
+      post: {
+        ...read,
+        summary:
+          "A send step's payload for a sample event, as `cairn journey preview` builds it (the draft is not stored). Source at most 256 KiB",
+        requestBody: body(
+          obj(
+            {
+              source: str,
+              stepId: str,
+              event: { type: 'object', description: 'a Segment-style event with userId or anonymousId' },
+              profile: obj({ traits: { type: 'object' }, audiences: arr(str) }),
+            },
+            ['source', 'stepId', 'event'],
+          ),
+        ),
+        responses: {
+          ...ok(
+            obj(
+              { journeyId: str, stepId: str, payload: { type: 'object' }, bytes: int, maxPayloadBytes: int },
+              ['journeyId', 'stepId', 'payload', 'bytes', 'maxPayloadBytes'],
+            ),
+          ),
+          ...errors(400, 401),
+        },
+      },
+    },
+    '/simulate': {
+      post: {
+        ...read,
+        summary:
+          'The draft run over ndjson events on a virtual clock, as `cairn simulate` does (nothing is stored). Source at most 256 KiB, events at most 1 MiB and 5,000 events',
+        requestBody: body(
+          obj(
+            {
+              source: str,
+              events: { type: 'string', description: 'ndjson: one event a line, each with "at"' },
+              profiles: {
+                type: 'object',
+                additionalProperties: obj({ traits: { type: 'object' }, audiences: arr(str) }),
+              },
+            },
+            ['source', 'events'],
+          ),
+        ),
+        responses: {
+          ...ok(
+            obj(
+              {
+                deliveries: arr(
+                  obj({
+                    at: int,
+                    journeyId: str,
+                    stepId: str,
+                    destination: str,
+                    deliveryId: str,
+                    payload: { type: 'object' },
+                  }),
+                ),
+                journal: arr({ type: 'object', description: 'journal records (libs/journey JournalRecord)' }),
+                refusals: arr({ type: 'object', description: 'refusals not in the journal' }),
+              },
+              ['deliveries', 'journal', 'refusals'],
+            ),
+          ),
           ...errors(400, 401),
         },
       },
@@ -264,13 +360,29 @@ export const OPENAPI = {
               hash: str,
               document: { type: 'object' },
               source: { type: ['string', 'null'] },
-              graph: obj({
-                nodes: arr(obj({ id: str, kind: str, label: str })),
-                edges: arr(obj({ from: str, to: str, label: str })),
-              }),
+              graph: obj(
+                {
+                  nodes: arr(
+                    obj({ id: str, kind: str, label: str, detail: str }, ['id', 'kind', 'label', 'detail']),
+                  ),
+                  edges: arr(obj({ from: str, to: str, label: str, branch: str }, ['from', 'to', 'label'])),
+                },
+                ['nodes', 'edges'],
+              ),
             }),
           ),
           ...errors(400, 401, 404),
+        },
+      },
+    },
+    '/journeys/{id}/promote': {
+      post: {
+        ...write,
+        summary: 'Make the shadow version the active one; the version active until now drains',
+        parameters: [id],
+        responses: {
+          ...ok(obj({ id: str, version: int, previous: int }, ['id', 'version'])),
+          ...errors(401, 403, 404, 409),
         },
       },
     },
@@ -292,7 +404,7 @@ export const OPENAPI = {
           queryParam('since', 'a window back from now, e.g. 24h (default: all time)'),
           queryParam('shadow', 'the shadow version', bool),
         ],
-        responses: { ...ok(ref('JourneyStats')), ...errors(400, 401, 404, 501) },
+        responses: { ...ok(ref('JourneyStats')), ...errors(400, 401, 404) },
       },
     },
     '/users/{userId}': {

@@ -326,9 +326,7 @@ export async function journeyCommand(argv: string[], io: CliIo): Promise<ExitCod
       if ('error' in result) {
         throw new CliError(
           `${result.error.code}: ${result.error.message}`,
-          result.error.code.endsWith('NOT_A_SEND_STEP')
-            ? `Send steps of ${journey.id}: ${sendSteps(journey).join(', ') || 'none'}`
-            : 'Map fewer or smaller fields into the payload',
+          previewHint(journey, result.error.code),
         );
       }
       // stdout is the payload alone (pipe it to jq); the size line goes to stderr.
@@ -603,6 +601,13 @@ async function previewJourney(io: CliIo, ref: string, url: string | undefined): 
   return compile(stored.stored.document, { version: stored.version });
 }
 
+/** What to do about a preview that built no payload (a step that is not a send, a payload too big). */
+export function previewHint(journey: CompiledJourney, code: string): string {
+  return code.endsWith('NOT_A_SEND_STEP')
+    ? `Send steps of ${journey.id}: ${sendSteps(journey).join(', ') || 'none'}`
+    : 'Map fewer or smaller fields into the payload';
+}
+
 function sendSteps(journey: CompiledJourney): string[] {
   return Object.values(journey.steps)
     .filter((s) => s.type === 'send')
@@ -626,7 +631,11 @@ const EVENT_EXAMPLE = `'{"event":"checkout_started","userId":"u1","properties":{
 
 /** A Segment-style event (`event` or `name`, `userId`/`anonymousId`, properties, traits). */
 function eventSpecOf(raw: string, now: number): EventSpec {
-  const e = jsonObject(raw, '--event', EVENT_EXAMPLE);
+  return eventSpecOfObject(jsonObject(raw, '--event', EVENT_EXAMPLE), now, '--event');
+}
+
+/** The same from a parsed object (the admin API's preview); `what` names it in the error. */
+export function eventSpecOfObject(e: Record<string, unknown>, now: number, what: string): EventSpec {
   const str = (k: string): string | undefined => {
     const v = e[k];
     return typeof v === 'string' ? v : undefined;
@@ -651,7 +660,7 @@ function eventSpecOf(raw: string, now: number): EventSpec {
   }
   if (timestamp !== undefined && !Number.isNaN(timestamp)) spec.timestamp = timestamp;
   if (spec.userId === undefined && spec.anonymousId === undefined) {
-    throw new CliError('--event has neither userId nor anonymousId', `Write e.g. ${EVENT_EXAMPLE}`);
+    throw new CliError(`${what} has neither userId nor anonymousId`, `Write e.g. ${EVENT_EXAMPLE}`);
   }
   return spec;
 }

@@ -84,7 +84,8 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<ExitCo
   return 0;
 }
 
-function parseEvents(file: string, text: string): EventSpec[] {
+/** The events of an ndjson text (`file` names it in errors): one JSON object a line. */
+export function parseEvents(file: string, text: string): EventSpec[] {
   const out: EventSpec[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();

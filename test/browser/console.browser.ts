@@ -195,7 +195,7 @@ void t.test('the console against cairn up', async (t) => {
     await shot(page, 'draft');
   });
 
-  await t.test('a read-only token cannot publish', async (t) => {
+  await t.test('a read-only token sees no publish, and cannot publish', async (t) => {
     await page.getByRole('button', { name: 'Forget token' }).click();
     await page.getByLabel('Admin token').fill(READ_TOKEN);
     await page.getByRole('button', { name: 'Open the console' }).click();
@@ -203,10 +203,17 @@ void t.test('the console against cairn up', async (t) => {
     const v2 = JOURNEY.replace('after: 2s', 'after: 3s');
     await page.getByLabel('Journey source (YAML)').fill(v2);
     await page.getByTestId('draft-ok').waitFor();
-    await page.getByRole('button', { name: 'Publish' }).click();
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    t.match(await alert.innerText(), /Refused \(403\).*read-only/);
+    // The console asks GET /api/v1/whoami: a read token sees no Publish button, but why.
+    await page.getByTestId('publish-readonly').waitFor();
+    t.match(await page.getByTestId('publish-readonly').innerText(), /read-only/);
+    t.equal(await page.getByRole('button', { name: 'Publish' }).count(), 0, 'no Publish button');
+    // And the API refuses the write itself.
+    const refused = await fetch(`${world.adminUrl}/api/v1/journeys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${READ_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ source: v2 }),
+    });
+    t.equal(refused.status, 403);
     const detail = await world.get<{ versions: unknown[] }>(`/journeys/${JOURNEY_ID}`, READ_TOKEN);
     t.equal(detail.versions.length, 1, 'no version was published');
     await shot(page, 'read-only');

@@ -1,31 +1,10 @@
 // Journeys: every journey with its status, versions and today's numbers.
-import { api, type DlqRecord, type JourneyStats, type JourneySummary } from '../api.js';
+import { api, type JourneySummary } from '../api.js';
 import { ErrorLine, Status, useLoad } from '../util.js';
 
-/** The day's numbers of a journey the list does not carry, from its stats (last 24 hours) and
- * the DLQ (its dead-lettered deliveries). */
-async function withCounts(j: JourneySummary): Promise<JourneySummary> {
-  if (typeof j.enteredToday === 'number' || j.active === null) return j;
-  const id = encodeURIComponent(j.id);
-  const [stats, dlq] = await Promise.all([
-    api<JourneyStats>('GET', `/journeys/${id}/stats?version=${j.active}&since=24h`).catch(() => null),
-    api<{ records: DlqRecord[] }>('GET', `/dlq?journey=${id}&limit=1000`).catch(() => null),
-  ]);
-  if (!stats) return j;
-  let current = 0;
-  let deliveries = 0;
-  for (const step of stats.steps) {
-    current += step.current;
-    for (const s of Object.values(step.sends ?? {})) deliveries += s.sent;
-  }
-  return { ...j, enteredToday: stats.entered, current, deliveries, failures: dlq?.records.length ?? 0 };
-}
-
 export function JourneysPage() {
-  const list = useLoad(async () => {
-    const { journeys } = await api<{ journeys: JourneySummary[] }>('GET', '/journeys');
-    return { journeys: await Promise.all(journeys.map(withCounts)) };
-  }, []);
+  // The list carries the active version's numbers (last 24 hours) and the dead letters.
+  const list = useLoad(() => api<{ journeys: JourneySummary[] }>('GET', '/journeys'), []);
   const journeys = list.data?.journeys ?? [];
   return (
     <section aria-labelledby="journeys-title">

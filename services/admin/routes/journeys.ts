@@ -3,21 +3,34 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { listJourneys, readJourneyVersion, type JourneyHead } from '../../../libs/bus/index.js';
 import {
-  compile,
+  JOURNEY_NO_SHADOW,
+  JOURNEY_NOT_ACTIVE,
+  JOURNEY_NOT_FOUND,
+  JourneyRegistryError,
+  listJourneys,
+  promoteShadow,
+  publishShadowVersion,
+  readJourneyVersion,
+  type Bus,
+  type JourneyHead,
+} from '../../../libs/bus/index.js';
+import { DAY_MS } from '../../../libs/insight/index.js';
+import {
   JourneyCodes,
+  journeyGraph,
   parseJourney,
   type JourneyDocument,
-  type Step,
   type ValidationIssue,
 } from '../../../libs/journey/index.js';
 import {
   archiveAndEnd,
+  jobOf,
   loadJourneyVersion,
   missingDestinations,
   missingDestinationsError,
   publishJourney,
+  readDlqRecords,
 } from '../../cli/operations.js';
 import type { RouteContext } from '../app.js';
 import { AdminError } from '../errors.js';
@@ -48,6 +61,7 @@ const SOURCE_EXAMPLE = '{"source":"id: welcome\\nname: Welcome\\n..."}';
 const ValidateBody = z.object({ source: z.string() });
 const PublishBody = z.object({
   source: z.string(),
+  shadow: z.boolean().optional(),
   previous: z.enum(['drain', 'archive']).optional(),
   allowMissingDestinations: z.boolean().optional(),
 });
@@ -56,44 +70,71 @@ function statusOf(head: JourneyHead): 'active' | 'archived' {
   return head.active === null ? 'archived' : 'active';
 }
 
-/** Nodes (the steps) and edges (each way out of a step, labelled by its branch). */
-export function graphOf(doc: JourneyDocument): {
-  nodes: Array<{ id: string; kind: string; label: string }>;
-  edges: Array<{ from: string; to: string; label: string }>;
-} {
-  const compiled = compile(doc, { version: 1 });
-  const nodes = doc.steps.map((s) => ({ id: s.id, kind: s.type, label: s.name ?? s.id }));
-  const edges: Array<{ from: string; to: string; label: string }> = [];
-  const edge = (from: string, to: string | undefined, label: string): void => {
-    if (to !== undefined) edges.push({ from, to, label });
-  };
-  for (const s of doc.steps) {
-    const step: Step = compiled.steps[s.id]!;
-    switch (step.type) {
-      case 'hold_until':
-        for (const b of step.branches) edge(step.id, b.restart ? step.id : b.next, b.id);
-        edge(step.id, step.timeout.next, 'timeout');
-        break;
-      case 'data_split':
-        for (const b of step.branches) edge(step.id, b.next, b.id);
-        edge(step.id, step.else, 'else');
-        break;
-      case 'random_split':
-        for (const b of step.branches) edge(step.id, b.next, `${b.id} (${b.weight}%)`);
-        break;
-      case 'send':
-      case 'delay':
-        edge(step.id, step.next, '');
-        break;
-      case 'exit':
-        break;
+/** The registry's refusals of a shadow publish or a promote, with the CLI's messages and hints. */
+async function registryErrors<T>(id: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof JourneyRegistryError)) throw err;
+    switch (err.code) {
+      case JOURNEY_NOT_FOUND:
+        throw new AdminError(
+          404,
+          err.code,
+          `journey ${id} does not exist`,
+          'Publish it first: a shadow runs beside an active version',
+        );
+      case JOURNEY_NOT_ACTIVE:
+        throw new AdminError(
+          409,
+          err.code,
+          `journey ${id} has no active version for a shadow to run beside`,
+          'Publish a version first',
+        );
+      case JOURNEY_NO_SHADOW:
+        throw new AdminError(
+          409,
+          err.code,
+          `journey ${id} has no shadow version`,
+          'Publish one with POST /api/v1/journeys and "shadow": true',
+        );
+      default:
+        throw err;
     }
   }
-  return { nodes, edges };
+}
+
+/** The newest DLQ records of stage deliver that the list counts per journey. */
+export const LIST_DLQ_SCAN = 1_000;
+
+/** Dead-lettered deliveries per journey id, among the newest LIST_DLQ_SCAN records of dlq.deliver. */
+async function deadLettersByJourney(bus: Bus): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const s of await readDlqRecords(bus, 'deliver', LIST_DLQ_SCAN)) {
+    const journeyId = s.record.deliveryId !== undefined ? jobOf(s.record)?.stepKey.journeyId : undefined;
+    if (journeyId !== undefined) out.set(journeyId, (out.get(journeyId) ?? 0) + 1);
+  }
+  return out;
+}
+
+/**
+ * The active version's last 24 hours from its stats: instances entered, waiting at a step now,
+ * and deliveries sent (the sends' `sent` summed over its steps). Undefined when unreadable.
+ */
+async function dayCounts(ctx: RouteContext, journeyId: string, version: number) {
+  const stats = await ctx.stats(ctx.bus, { journeyId, version, sinceMs: DAY_MS }).catch(() => undefined);
+  if (!stats) return undefined;
+  let current = 0;
+  let deliveries = 0;
+  for (const step of stats.steps) {
+    current += step.current;
+    for (const send of Object.values(step.sends ?? {})) deliveries += send.sent;
+  }
+  return { enteredToday: stats.entered, current, deliveries };
 }
 
 /** The draft, validated as `cairn journey validate` does; a 400 with every problem otherwise. */
-function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
+export function validDraft(source: string): { doc: JourneyDocument; warnings: Problem[] } {
   const result = parseJourney(source);
   if (result.ok) return { doc: result.journey, warnings: result.warnings.map(problemOf) };
   const problems = [...result.errors, ...result.warnings].map(problemOf);
@@ -115,11 +156,13 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
   api.get('/journeys', { config: { role: 'read' } }, async () => {
     const unreadable: string[] = [];
     const heads = await listJourneys(bus, (err) => unreadable.push(err.message));
+    const failures = await deadLettersByJourney(bus);
     const journeys = await Promise.all(
       heads.map(async (head) => {
         const shown = await readJourneyVersion(bus, head.id, head.active ?? head.latest).catch(
           () => undefined,
         );
+        const counts = head.active === null ? undefined : await dayCounts(ctx, head.id, head.active);
         return {
           id: head.id,
           ...(shown?.document.name !== undefined && { name: shown.document.name }),
@@ -127,6 +170,7 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
           active: head.active,
           latest: head.latest,
           versions: head.versions,
+          ...(counts && { ...counts, failures: failures.get(head.id) ?? 0 }),
         };
       }),
     );
@@ -163,7 +207,8 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
       document: stored.document,
       // Versions stored before sources were kept have none.
       source: stored.source ?? null,
-      graph: graphOf(stored.document),
+      // The console draws the same graph (libs/journey/graph.ts) and puts the stats on its edges.
+      graph: journeyGraph(stored.document),
     };
   });
 
@@ -198,6 +243,27 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
         missingProblems,
       );
     }
+    if (body.shadow) {
+      if (body.previous !== undefined)
+        throw new AdminError(
+          400,
+          'CAIRN_E_ADMIN_BAD_REQUEST',
+          'shadow and previous do not go together: a shadow leaves the active version as it is',
+          'Drop "previous" (or "shadow")',
+        );
+      const shadow = await registryErrors(doc.id, () =>
+        publishShadowVersion(bus, doc, { source: body.source }),
+      );
+      ctx.auditTarget(req, { journeyId: shadow.id, version: shadow.version, shadow: true });
+      void reply.code(201);
+      return {
+        id: shadow.id,
+        version: shadow.version,
+        shadow: true,
+        ...(shadow.replaced !== undefined && { replaced: shadow.replaced }),
+        problems: [...warnings, ...missingProblems],
+      };
+    }
     const { published, ended } = await publishJourney(bus, config, doc, {
       source: body.source,
       ...(body.previous !== undefined && { previous: body.previous }),
@@ -215,6 +281,17 @@ export function journeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
       ...(published.previous && { previous: published.previous }),
       ...(ended !== undefined && { ended }),
       problems: [...warnings, ...missingProblems],
+    };
+  });
+
+  api.post('/journeys/:id/promote', { config: { role: 'write' } }, async (req) => {
+    const { id } = req.params as Params;
+    const promoted = await registryErrors(id!, () => promoteShadow(bus, id!));
+    ctx.auditTarget(req, { journeyId: id, version: promoted.version });
+    return {
+      id,
+      version: promoted.version,
+      ...(promoted.previous !== undefined && { previous: promoted.previous }),
     };
   });
 

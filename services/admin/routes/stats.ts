@@ -1,9 +1,8 @@
 // A journey's counts per version and step (JourneyStats, libs/insight/types.ts), read through
-// the stats source (stats-source.ts).
+// the stats source (stats-source.ts): readJourneyStats, as `cairn journey stats`.
 import type { FastifyInstance } from 'fastify';
 
 import type { StatsQuery } from '../../../libs/insight/index.js';
-import { loadJourneyVersion } from '../../cli/operations.js';
 import type { RouteContext } from '../app.js';
 import { badRequest } from '../errors.js';
 import { durationMs, positiveInt, type Params, type Query } from './common.js';
@@ -23,7 +22,8 @@ export function statsRoutes(api: FastifyInstance, ctx: RouteContext): void {
         );
       query.shadow = q['shadow'] === 'true';
     }
-    await loadJourneyVersion(ctx.bus, id!, query.version); // 404 for an unknown journey or version
+    // An unknown journey or version: 404 CAIRN_E_STATS_NOT_FOUND; a window over 7 days: 400
+    // CAIRN_E_STATS_WINDOW (InsightError, answered in app.ts).
     return ctx.stats(ctx.bus, query);
   });
 }

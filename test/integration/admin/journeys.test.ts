@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { putDestination } from '../../../libs/bus/index.js';
+import { journeyGraph, type JourneyDocument } from '../../../libs/journey/index.js';
 import { runCli } from '../../../services/cli/cli.js';
 import { withBus } from '../../helpers/bus.js';
 import { captureIo } from '../cli/helpers.js';
@@ -137,6 +138,11 @@ void t.test('publish, list, show, a version with source and graph, archive', asy
       active: 2,
       latest: 2,
       versions: { '1': 'draining', '2': 'active' },
+      // Nothing entered yet: the active version's day is all zeros.
+      enteredToday: 0,
+      current: 0,
+      deliveries: 0,
+      failures: 0,
     },
   ]);
 
@@ -156,16 +162,27 @@ void t.test('publish, list, show, a version with source and graph, archive', asy
   t.equal(r.status, 200);
   t.equal(r.body.source, GOOD, 'the source as written');
   t.equal(r.body.document.id, 'welcome');
-  t.same(r.body.graph, {
-    nodes: [
-      { id: 'branch', kind: 'random_split', label: 'branch' },
-      { id: 'hello', kind: 'send', label: 'hello' },
+  // journeyGraph (libs/journey/graph.ts), as the console draws it: the trigger, the steps, the
+  // end, and each edge with the branch its stats are counted under.
+  t.same(r.body.graph, journeyGraph(r.body.document as JourneyDocument));
+  t.same(
+    r.body.graph.nodes.map((n: { id: string; kind: string }) => [n.id, n.kind]),
+    [
+      ['@trigger', 'trigger'],
+      ['branch', 'random_split'],
+      ['hello', 'send'],
+      ['@end', 'end'],
     ],
-    edges: [
-      { from: 'branch', to: 'hello', label: 'a (50%)' },
-      { from: 'branch', to: 'hello', label: 'b (50%)' },
+  );
+  t.same(
+    r.body.graph.edges
+      .filter((e: { from: string }) => e.from === 'branch')
+      .map((e: { to: string; branch?: string }) => [e.to, e.branch]),
+    [
+      ['hello', 'a'],
+      ['hello', 'b'],
     ],
-  });
+  );
   r = await client.call('GET', '/api/v1/journeys/welcome/versions/9');
   t.equal(r.status, 404);
   t.equal(r.body.error.code, 'CAIRN_E_JOURNEY_VERSION_NOT_FOUND');

@@ -43,6 +43,7 @@ void t.test('every route is in the OpenAPI document, and every documented route 
       'POST /api/v1/dlq/:seq/retry',
       'POST /api/v1/journeys',
       'POST /api/v1/journeys/:id/archive',
+      'POST /api/v1/journeys/:id/promote',
     ],
     'the writes',
   );
@@ -55,10 +56,17 @@ void t.test('the document is served without a token; the stats route is there', 
   t.equal(doc.status, 200);
   t.equal(doc.body.openapi, '3.1.0');
   t.ok(doc.body.paths['/journeys/{id}/stats'].get, 'stats documented');
-  // No stats projection in this build: a 501 with its code, after the journey is found.
+  t.notOk(doc.body.paths['/journeys/{id}/stats'].get.responses['501'], 'no 501: the stats are read');
+  // The stats reader's codes, with the message and hint of `cairn journey stats`.
   const missing = await client.call('GET', '/api/v1/journeys/nope/stats');
   t.equal(missing.status, 404);
-  t.equal(missing.body.error.code, 'CAIRN_E_JOURNEY_NOT_FOUND');
+  t.equal(missing.body.error.code, 'CAIRN_E_STATS_NOT_FOUND');
+  t.equal(missing.body.error.message, 'journey nope does not exist');
+  t.match(missing.body.error.hint, /cairn journey list/);
+  const wide = await client.call('GET', '/api/v1/journeys/nope/stats?since=8d');
+  t.equal(wide.status, 400);
+  t.equal(wide.body.error.code, 'CAIRN_E_STATS_WINDOW');
+  t.match(wide.body.error.hint, /7 days/);
   const unknown = await client.call('GET', '/api/v1/nothing-here');
   t.equal(unknown.status, 404);
   t.equal(unknown.body.error.code, 'CAIRN_E_ADMIN_NOT_FOUND');
