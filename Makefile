@@ -54,6 +54,7 @@ format: install
 unit: install build
 	CAIRN_SCALE_USERS=$${CAIRN_SCALE_USERS:-300} npx tap --allow-incomplete-coverage --coverage-report=json-summary --coverage-report=text-summary
 	node scripts/coverage-gate.mjs
+	npx tap --disable-coverage --timeout=600 test/bench/quick.bench.ts
 
 # The property-based tests (test/**/*.property.test.ts) with many more runs than in `make test`
 # (CAIRN_FUZZ_RUNS, default 5000); CAIRN_FUZZ_SEED picks another seed than the fixed one.

@@ -132,7 +132,10 @@ void t.test('piping into head ends quietly: no EPIPE stack trace', async (t) => 
 
 void t.test('each subcommand has its own --help, with an example', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['journey', 'publish', '--help'], /^Usage: cairn journey publish <file> \[--previous drain\|archive\]/],
+    [
+      ['journey', 'publish', '--help'],
+      /^Usage: cairn journey publish <file> \[--previous drain\|archive \| --shadow\]/,
+    ],
     [['journey', 'validate', '--help'], /^Usage: cairn journey validate <file>/],
     [['journey', 'show', '--help'], /^Usage: cairn journey show <id>/],
     [['journey', 'preview', '--help'], /^Usage: cairn journey preview <file\|id>/],
