@@ -1,5 +1,5 @@
 # Cairn: the commands a newcomer and CI need. See README.md.
-.PHONY: install build run test test-faults test-scale test-browser typecheck lint format unit fuzz bench bench-quick clean
+.PHONY: install build run test test-faults test-scale test-browser test-bench typecheck lint format unit fuzz bench bench-quick clean
 
 NODE_MODULES := node_modules/.package-lock.json
 
@@ -39,6 +39,11 @@ test-scale: install build
 test-browser: install build
 	npx tap --disable-coverage --jobs=1 --timeout=600 test/browser/*.browser.ts
 
+# The bench harness must keep working (not part of `make test`: nine scenarios take 2-4 min):
+# test/bench/quick.bench.ts runs `bench --quick` and checks every scenario prints a finite figure.
+test-bench: install build
+	npx tap --disable-coverage --timeout=600 test/bench/quick.bench.ts
+
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit
 	npx tsc -p console/tsconfig.json --noEmit
@@ -54,7 +59,6 @@ format: install
 unit: install build
 	CAIRN_SCALE_USERS=$${CAIRN_SCALE_USERS:-300} npx tap --allow-incomplete-coverage --coverage-report=json-summary --coverage-report=text-summary
 	node scripts/coverage-gate.mjs
-	npx tap --disable-coverage --timeout=600 test/bench/quick.bench.ts
 
 # The property-based tests (test/**/*.property.test.ts) with many more runs than in `make test`
 # (CAIRN_FUZZ_RUNS, default 5000); CAIRN_FUZZ_SEED picks another seed than the fixed one.

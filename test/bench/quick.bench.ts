@@ -1,8 +1,8 @@
 // `make bench-quick` must keep working (issue 6): the built harness runs every scenario at its
 // quick scale against its own nats-server, prints one line per scenario with a finite figure,
 // and writes its results. No figure is judged here: a shared 2-core machine is too noisy.
-// Not a `*.test.ts`: nine scenarios take 2-4 min, past the 240 s a test file gets in the main
-// tap run, so `make test` runs this file on its own with a longer limit (Makefile, unit).
+// Not a `*.test.ts`: nine scenarios take 2-4 min, too long for `make test`; `make test-bench`
+// runs this file on its own with a longer limit, and CI runs it (.ci/run).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

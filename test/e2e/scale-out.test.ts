@@ -6,7 +6,7 @@
 // passed in wall-clock time while its user's purchase may still be unrouted. The simulator, fed
 // the same events at the receive times EVENTS stamped on them, is the oracle: the sink must get
 // exactly its delivery ids, none twice, and each user's deliveries in its order (DESIGN.md §5.2,
-// §5.3, §5.5). `make test-scale` runs it at 10,000 users; `make test` at CAIRN_SCALE_USERS=1000.
+// §5.3, §5.5). `make test-scale` runs it at 10,000 users; `make test` at CAIRN_SCALE_USERS=300.
 import t, { type Test } from 'tap';
 
 import { parseDestinationFile, putDestination, STREAMS, type Bus } from '../../libs/bus/index.js';
