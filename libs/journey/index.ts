@@ -88,4 +88,5 @@ export {
   type JourneyGraph,
 } from './graph.js';
 export { TimerQueue, type QueuedTimer } from './timer-queue.js';
+export { MinHeap } from './min-heap.js';
 export { asShadow, SHADOW_PREFIX, shadowToken, unshadowToken } from './shadow.js';

@@ -1,5 +1,6 @@
-// The simulator's pending timers: a binary min-heap ordered by instant, then by start order, so
-// that a replay with many instances waiting pays O(log n) per timer, not a shift of the queue.
+// The simulator's pending timers: a min-heap ordered by instant, then by start order, so that a
+// replay with many instances waiting pays O(log n) per timer, not a shift of the queue.
+import { MinHeap } from './min-heap.js';
 import type { Instant } from './types.js';
 
 export interface QueuedTimer {
@@ -12,55 +13,29 @@ export interface QueuedTimer {
   instanceKey: string;
 }
 
-const before = (a: QueuedTimer, b: QueuedTimer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-
 export class TimerQueue {
-  private readonly heap: QueuedTimer[] = [];
+  private readonly heap = new MinHeap<QueuedTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private seq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   push(timer: Omit<QueuedTimer, 'seq'>): void {
     const { at, token, journeyId, userKey, instanceKey } = timer;
-    const heap = this.heap;
-    heap.push({ at, seq: this.seq++, token, journeyId, userKey, instanceKey });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >>> 1;
-      if (!before(heap[i] as QueuedTimer, heap[parent] as QueuedTimer)) break;
-      [heap[i], heap[parent]] = [heap[parent] as QueuedTimer, heap[i] as QueuedTimer];
-      i = parent;
-    }
+    this.heap.push({ at, seq: this.seq++, token, journeyId, userKey, instanceKey });
   }
 
   peek(): QueuedTimer | undefined {
-    return this.heap[0];
+    return this.heap.peek();
   }
 
   pop(): QueuedTimer | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let min = i;
-      if (l < heap.length && before(heap[l] as QueuedTimer, heap[min] as QueuedTimer)) min = l;
-      if (r < heap.length && before(heap[r] as QueuedTimer, heap[min] as QueuedTimer)) min = r;
-      if (min === i) break;
-      [heap[i], heap[min]] = [heap[min] as QueuedTimer, heap[i] as QueuedTimer];
-      i = min;
-    }
-    return top;
+    return this.heap.pop();
   }
 
   /** Every pending timer in firing order (a copy). */
   ordered(): QueuedTimer[] {
-    return [...this.heap].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    return this.heap.ordered();
   }
 }
