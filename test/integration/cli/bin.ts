@@ -58,7 +58,7 @@ export async function startUpBin(env: Record<string, string>): Promise<UpProcess
   });
   let stderr = '';
   const httpPort = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cairn up not ready in 30 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`cairn up not ready in 60 s:\n${stderr}`)), 60_000);
     child.stderr!.on('data', (c: Buffer) => {
       stderr += c.toString();
       const port = /Tracking API on :(\d+)/.exec(stderr)?.[1];
