@@ -11,7 +11,9 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { connectBus, inboxPrefixOf, STREAMS, subjects } from '../../libs/bus/index.js';
 import { writeCredentials } from '../../services/cli/auth.js';
+import { silentLogger } from '../helpers/bus.js';
 import {
   environment,
   find,
@@ -141,6 +143,23 @@ void t.test(
     t.match(await sent.json(), { ok: true, type: 'webhook' }, 'admin: a test send with a write token');
     t.equal(sent.status, 200, 'admin: the test send answered 200');
     await sink.waitFor(2, 10_000);
+    // Its audit record, read back as the operator's CLI would (the admin NATS user).
+    const reader = await connectBus({
+      url: server.url,
+      name: 'k8s-test-audit',
+      logger: silentLogger,
+      nkey: join(seeds, 'admin.nk'),
+      inboxPrefix: inboxPrefixOf('admin'),
+    });
+    t.teardown(() => reader.close());
+    const record = await reader.jsm.streams.getMessage(STREAMS.AUDIT, {
+      last_by_subj: subjects.audit('admin'),
+    });
+    t.match(
+      record?.json(),
+      { who: 'ops', role: 'write', route: '/api/v1/destinations/:id/test', outcome: 'ok' },
+      'admin: the test send is in stream AUDIT with the token name',
+    );
 
     // SIGTERM, as Kubernetes sends it: each drains and exits 0.
     for (const { p } of processes) t.equal(await p.stop(), 0, `${p.name} exits 0 on SIGTERM`);
