@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export type ServiceName = 'ingest' | 'matcher' | 'timer' | 'sender';
+export type ServiceName = 'ingest' | 'matcher' | 'timer' | 'sender' | 'admin';
 
 export interface ServiceProcess {
   name: ServiceName;

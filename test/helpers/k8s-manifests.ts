@@ -35,7 +35,11 @@ export interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { name?: string; containerPort: number }[];
   startupProbe?: Probe;
@@ -149,13 +153,29 @@ export function podLabels(m: Manifest): Record<string, string> {
 
 export const WORKLOADS = ['Deployment', 'StatefulSet', 'Job'];
 
+/** What each Secret key the workloads read holds in the tests (the operator creates the Secrets,
+ * docs/operations.md): a valid value of its kind, `<secret>/<key>`. */
+export const SECRET_SAMPLES: Record<string, string> = {
+  'cairn-write-keys/CAIRN_WRITE_KEYS': 'k8s-test-key:web',
+  'cairn-admin-tokens/CAIRN_ADMIN_TOKENS':
+    'ops:write:k8s-test-admin-write-token,dashboard:read:k8s-test-admin-read-token',
+};
+
 /** Each container's environment as the process sees it: ConfigMaps it loads, then its own values
- * (a value from a Secret reads as a placeholder). */
+ * (a value from a Secret reads as its SECRET_SAMPLES entry; one without an entry throws). */
 export function environment(manifests: Manifest[], c: Container, hostname: string): Record<string, string> {
   const env: Record<string, string> = { HOSTNAME: hostname };
   for (const from of c.envFrom ?? []) {
     if (from.configMapRef) Object.assign(env, find(manifests, 'ConfigMap', from.configMapRef.name).data);
   }
-  for (const e of c.env ?? []) env[e.name] = e.value ?? 'from-secret';
+  for (const e of c.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const value = ref ? SECRET_SAMPLES[`${ref.name}/${ref.key}`] : e.value;
+    if (value === undefined)
+      throw new Error(
+        `${c.name}: ${e.name} has no value${ref ? ` (add ${ref.name}/${ref.key} to SECRET_SAMPLES)` : ''}`,
+      );
+    env[e.name] = value;
+  }
   return env;
 }

@@ -116,7 +116,7 @@ void t.test('the entry points the manifests name are in the image', async (t) =>
     'bin/cairn.js runs dist/services/cli/main.js',
   );
   const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
-  for (const service of ['ingest', 'matcher', 'timer', 'sender', 'cli']) {
+  for (const service of ['ingest', 'matcher', 'timer', 'sender', 'admin', 'cli']) {
     t.ok(existsSync(new URL(`services/${service}/main.ts`, ROOT)), `services/${service}/main.ts`);
     t.ok(build.include.includes('services'), `tsc compiles it to dist/services/${service}/main.js`);
     // After `npm run build` (make test builds first), the compiled file is there too.

@@ -4,13 +4,14 @@
 // own configuration — the partition count, the replica counts and the ordinal scheme, ports and
 // probes, drain times, security settings. docs/operations.md describes what is checked.
 import { existsSync, readdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 import t from 'tap';
 import { parse } from 'yaml';
 
 import { INGEST_DURABLE } from '../../../services/ingest/index.js';
 import { STREAMS } from '../../../libs/bus/index.js';
-import { loadConfig, ownedPartitions, parseDurationMs } from '../../../libs/config/index.js';
+import { loadConfig, ownedPartitions, parseDurationMs, SETTINGS } from '../../../libs/config/index.js';
 import { parseJourney } from '../../../libs/journey/index.js';
 import {
   environment,
@@ -24,12 +25,13 @@ import {
   rendered,
   ROOT,
   schemaProblems,
+  SECRET_SAMPLES,
   WORKLOADS,
   type Container,
   type Manifest,
 } from '../../helpers/k8s-manifests.js';
 
-const CAIRN_CONTAINERS = new Set(['ingest', 'matcher', 'timer', 'sender', 'cairn']);
+const CAIRN_CONTAINERS = new Set(['ingest', 'matcher', 'timer', 'sender', 'admin', 'cairn']);
 
 function workloads(manifests: Manifest[]): Manifest[] {
   return manifests.filter((m) => WORKLOADS.includes(m.kind));
@@ -148,6 +150,15 @@ for (const overlay of OVERLAYS) {
         );
         if (c.name === 'ingest')
           t.equal(ports.get('http'), Number(shared['CAIRN_HTTP_PORT']), 'ingest: http port');
+        if (c.name === 'admin') {
+          // The port and address the admin service listens on, as Cairn parses its environment.
+          const parsed = loadConfig(environment(manifests, c, `${w.metadata.name}-0`));
+          t.equal(ports.get('http'), parsed.adminPort, 'admin: http port = CAIRN_ADMIN_PORT');
+          t.ok(
+            isIP(parsed.adminHost) !== 0 && !/^(127\.|::1$)/.test(parsed.adminHost),
+            `admin: CAIRN_ADMIN_HOST ${parsed.adminHost} is not loopback (the Service reaches it)`,
+          );
+        }
         t.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${w.metadata.name}: readiness on /readyz`);
         t.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${w.metadata.name}: liveness on /healthz`);
         t.equal(c.startupProbe?.httpGet?.path, '/healthz', `${w.metadata.name}: startup on /healthz`);
@@ -180,6 +191,7 @@ for (const overlay of OVERLAYS) {
       (m) => m.kind === 'Service' && matches(monitor.selector.matchLabels, m.metadata.labels ?? {}),
     );
     t.same(scraped.map((s) => s.metadata.name).sort(), [
+      'cairn-admin',
       'cairn-ingest',
       'cairn-matcher',
       'cairn-sender',
@@ -252,8 +264,13 @@ for (const overlay of OVERLAYS) {
 
   void t.test(`${overlay}: each process's environment is a valid Cairn configuration`, async (t) => {
     const manifests = rendered(overlay);
+    const known = new Set(SETTINGS.map((s) => s.variable));
+    for (const name of Object.keys(config(manifests)))
+      t.ok(known.has(name), `cairn-config: ${name} is a setting of libs/config`);
     for (const w of workloads(manifests)) {
       for (const c of containers(w)) {
+        for (const e of c.env ?? [])
+          t.ok(known.has(e.name), `${w.metadata.name}: ${e.name} is a setting of libs/config`);
         t.doesNotThrow(() => loadConfig(environment(manifests, c, `${w.metadata.name}-0`)), w.metadata.name);
         // The entry point the command names exists in the sources the image compiles.
         const entry = [...(c.args ?? []), ...(c.command ?? [])].join(' ');
@@ -280,9 +297,17 @@ for (const overlay of OVERLAYS) {
       ),
     );
     t.same(allowed.sort(), [
+      '{"matchLabels":{"app.kubernetes.io/name":"cairn-admin"}} http',
       '{"matchLabels":{"app.kubernetes.io/name":"cairn-ingest"}} http',
       '{"matchLabels":{"app.kubernetes.io/part-of":"cairn"}} metrics',
     ]);
+    // Only ingest's HTTP port is open to every source: the admin API's only to chosen ones.
+    for (const p of policies) {
+      const selector = JSON.stringify((p.spec as { podSelector: unknown }).podSelector);
+      for (const rule of (p.spec as { ingress?: { from?: unknown[] }[] }).ingress ?? [])
+        if (!selector.includes('cairn-ingest'))
+          t.ok((rule.from ?? []).length > 0, `${p.metadata.name}: inbound from chosen sources only`);
+    }
 
     // The journeys the Job publishes: the ConfigMap its pod mounts, each file a valid journey.
     const job = find(manifests, 'Job', 'cairn-publish');
@@ -309,6 +334,40 @@ for (const overlay of OVERLAYS) {
   });
 }
 
+void t.test(
+  'every Secret key the workloads read is in the Secrets table of docs/operations.md',
+  async (t) => {
+    // The operator creates the Secrets from that table: `| \`name\` | keys | used by |`.
+    const table = new Map<string, string>();
+    for (const m of readText('docs/operations.md').matchAll(/^\s*\| `(cairn-[a-z-]+)` \| ([^|]+) \|/gm))
+      table.set(m[1]!, m[2]!);
+    for (const overlay of OVERLAYS) {
+      for (const w of workloads(rendered(overlay))) {
+        const spec = podSpec(w);
+        const refs: [string, string | undefined][] = [];
+        for (const c of spec.containers)
+          for (const e of c.env ?? []) {
+            const ref = e.valueFrom?.secretKeyRef;
+            if (!ref) continue;
+            refs.push([ref.name, ref.key]);
+            t.ok(SECRET_SAMPLES[`${ref.name}/${ref.key}`], `${ref.name}/${ref.key} has a test value`);
+          }
+        for (const v of spec.volumes ?? []) {
+          if (!v.secret) continue;
+          if (v.secret.items) for (const i of v.secret.items) refs.push([v.secret.secretName, i.key]);
+          else refs.push([v.secret.secretName, undefined]);
+        }
+        for (const [secret, key] of refs) {
+          const keys = table.get(secret);
+          t.ok(keys, `${overlay} ${w.metadata.name}: Secret ${secret} is in the table`);
+          if (key !== undefined)
+            t.match(keys ?? '', `\`${key}\``, `${w.metadata.name}: ${secret} key ${key}`);
+        }
+      }
+    }
+  },
+);
+
 void t.test('the overlays differ where they should', async (t) => {
   const dev = rendered('dev');
   const prod = rendered('production');
@@ -323,9 +382,12 @@ void t.test('the overlays differ where they should', async (t) => {
       `${w.metadata.name}: spread over zones and nodes`,
     );
   }
-  for (const name of ['cairn-matcher', 'cairn-sender']) {
-    const replicas = (m: Manifest[]): number =>
-      (find(m, 'StatefulSet', name).spec as { replicas: number }).replicas;
+  for (const [kind, name] of [
+    ['StatefulSet', 'cairn-matcher'],
+    ['StatefulSet', 'cairn-sender'],
+    ['Deployment', 'cairn-admin'],
+  ] as const) {
+    const replicas = (m: Manifest[]): number => (find(m, kind, name).spec as { replicas: number }).replicas;
     t.ok(replicas(prod) > replicas(dev), `${name}: more replicas in production`);
   }
 });
