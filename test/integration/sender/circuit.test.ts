@@ -28,7 +28,7 @@ void t.test('opens on failures, probes after the cooldown, closes on success', a
   const sent = await h.bus.kv(BUCKETS.sent);
   await waitUntil(
     async () => (await Promise.all(jobs.map((j) => sent.get(j.deliveryId)))).every((e) => e !== null),
-    30_000,
+    60_000,
     'every job delivered',
   );
   const at = sink.requests.map((r) => r.at);
