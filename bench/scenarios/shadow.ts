@@ -2,7 +2,7 @@
 // takes bursts of new users' events in one run, alternately without and with a shadow of the
 // same document (`publishShadowVersion`, then `archiveShadow`; before each burst, probe events
 // until the matcher decides with, or without, the shadow). Each burst is timed from its first
-// publish until the sink has every delivery, MATCH is empty and JOURNAL holds every decision
+// publish until the sink has every delivery, MATCH and SHADOW are empty and JOURNAL holds every decision
 // (one message per event live, one more with the shadow: checked), and the CPU of the process
 // under test and of nats-server is divided by the burst's events. The figure is the throughput with the shadow over that without (a ratio:
 // the machine is shared, so absolute rates move between runs; the phases alternate so that a
@@ -45,6 +45,11 @@ let seq = 0;
 const journalCount = async (rig: Rig): Promise<number> =>
   (await rig.bus.jsm.streams.info(STREAMS.JOURNAL)).state.messages;
 
+/** Inputs not yet taken off MATCH (live) and SHADOW (the shadow's, forwarded by the live). */
+const inputsLeft = async (rig: Rig): Promise<number> =>
+  (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages +
+  (await rig.bus.jsm.streams.info(STREAMS.SHADOW)).state.messages;
+
 function formEvent(prefix: string) {
   const n = seq++;
   return {
@@ -70,7 +75,7 @@ async function settle(rig: Rig, sink: Sink, shadow: boolean): Promise<void> {
     const done = await waitFor(
       async () =>
         sink.count >= target &&
-        (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages === 0 &&
+        (await inputsLeft(rig)) === 0 &&
         (await journalCount(rig)) - before >= (shadow ? 2 : 1),
       30_000,
       50,
@@ -92,16 +97,16 @@ async function burst(rig: Rig, worker: Worker, sink: Sink, events: number, shado
   const done = await waitFor(
     async () =>
       sink.count >= target &&
-      (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages === 0 &&
+      (await inputsLeft(rig)) === 0 &&
       (await journalCount(rig)) - journal0 >= expected,
     DRAIN_MS,
     50,
   );
   if (!done) {
-    const left = (await rig.bus.jsm.streams.info(STREAMS.MATCH)).state.messages;
+    const left = await inputsLeft(rig);
     throw new Error(
       `burst of ${events} (${shadow ? 'with' : 'without'} a shadow) did not drain in ${DRAIN_MS / 1_000} s: ` +
-        `${target - sink.count} deliveries missing, ${left} inputs on MATCH`,
+        `${target - sink.count} deliveries missing, ${left} inputs on MATCH and SHADOW`,
     );
   }
   const ms = Date.now() - started;
