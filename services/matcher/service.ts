@@ -218,9 +218,9 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
         await lag.stop();
         await shadowLag.stop();
         await insight.stop();
-        // Live first: its inputs in flight may still forward to the shadow's.
-        await runner.stop(graceMs);
-        await shadowRunner.stop(graceMs);
+        // Both within the one grace period: a live input still forwarding publishes to SHADOW,
+        // which keeps it for the next shadow consumer whether this one runs or not.
+        await Promise.all([runner.stop(graceMs), shadowRunner.stop(graceMs)]);
         await catalog.stop();
         log.info('matcher stopped');
       })();
