@@ -102,7 +102,7 @@ export function decodeDlqRecord(bytes: Uint8Array): DlqRecord {
 }
 
 /** The stages with a DLQ subject `dlq.<stage>` (the only ones the services may publish on). */
-export const DLQ_STAGES = ['ingest', 'matcher', 'deliver', 'timer'] as const;
+export const DLQ_STAGES = ['ingest', 'matcher', 'shadow', 'deliver', 'timer'] as const;
 
 /**
  * Messages stored per DLQ stage, from the stream's subject counts (one stream info request, no

@@ -97,6 +97,7 @@ export {
   DeliverJobSchema,
   DeliveryAttemptSchema,
   MatchEventMessage,
+  ShadowEventMessage,
   NormalizedEventSchema,
   TimerMessage,
   TimerSchema,

@@ -48,6 +48,25 @@ export const MatchEventMessage = defineMessage(
   (m) => isObject(m) && m.v === 1 && m.kind === 'event' && isNormalizedEvent(m.event),
 );
 
+/** matcher -> its shadow consumer, on shadow.<p>.event (Nats-Msg-Id = the event's messageId): an
+ * event the live version decided on, for the journeys' shadow versions, with the user's event
+ * count of the last second the live version decided with. */
+export const ShadowEventMessage = defineMessage(
+  'shadow.event',
+  z.object({
+    v: z.literal(1),
+    kind: z.literal('shadow_event'),
+    event: NormalizedEventSchema,
+    eventsLastSecond: z.number(),
+  }),
+  (m) =>
+    isObject(m) &&
+    m.v === 1 &&
+    m.kind === 'shadow_event' &&
+    isNormalizedEvent(m.event) &&
+    isNumber(m.eventsLastSecond),
+);
+
 /** One delivery attempt, as kept in the job's history (and in its DLQ record). */
 export const DeliveryAttemptSchema = z.object({
   /** 1-based attempt number. */
@@ -154,6 +173,10 @@ export const subjects = {
   matchEvent: (p: number) => `match.${p}.event`,
   matchTimer: (p: number) => `match.${p}.timer`,
   matchPartition: (p: number) => `match.${p}.*`,
+  /** The shadow versions' inputs: events the live version decided on, the shadows' fired timers. */
+  shadowEvent: (p: number) => `shadow.${p}.event`,
+  shadowTimer: (p: number) => `shadow.${p}.timer`,
+  shadowPartition: (p: number) => `shadow.${p}.*`,
   timerBucket: (p: number, bucket: number) => `timers.${p}.${bucket}`,
   timerPartition: (p: number) => `timers.${p}.*`,
   deliver: (p: number) => `deliver.${p}`,

@@ -101,10 +101,14 @@ function servicePermissions(role: ServiceRole): Permissions {
         publish: [
           ...common,
           ...consuming(STREAMS.MATCH),
+          // The shadow versions' inputs: forwarded by the live handlers, consumed apart.
+          ...consuming(STREAMS.SHADOW),
+          'shadow.*.*',
           'deliver.*',
           'timers.*.*',
           'journal.*.*',
           'dlq.matcher',
+          'dlq.shadow',
           ...kvWrite(BUCKETS.instances),
           // An ended instance's retention removes exactly its revision.
           `$JS.API.STREAM.MSG.DELETE.KV_${BUCKETS.instances}`,
@@ -180,6 +184,7 @@ export function permissionsOf(role: Role): Permissions {
           '$KV.>',
           'events.>',
           'match.*.*',
+          'shadow.*.*',
           'deliver.*',
           'timers.*.*',
           NATS_DESTINATION_SUBJECTS,

@@ -15,6 +15,9 @@ export interface TopologyConfig {
 export const STREAMS = {
   EVENTS: 'EVENTS',
   MATCH: 'MATCH',
+  /** The shadow versions' inputs (`shadow.<p>.event`, `shadow.<p>.timer`), consumed apart from
+   * MATCH so that a shadow never delays the live version. */
+  SHADOW: 'SHADOW',
   TIMERS: 'TIMERS',
   DELIVER: 'DELIVER',
   JOURNAL: 'JOURNAL',
@@ -86,6 +89,7 @@ export function desiredStreams(c: TopologyConfig): DesiredStream[] {
     // One subject covering `.event` and `.timer`: on 2.9 a consumer filter like `match.3.*` must
     // be a subset of a single stream subject.
     base(STREAMS.MATCH, ['match.*.*'], RetentionPolicy.Workqueue, 0),
+    base(STREAMS.SHADOW, ['shadow.*.*'], RetentionPolicy.Workqueue, 0),
     base(STREAMS.TIMERS, ['timers.*.*'], RetentionPolicy.Limits, 0),
     base(STREAMS.DELIVER, ['deliver.*'], RetentionPolicy.Workqueue, DELIVER_MAX_AGE_MS),
     base(STREAMS.JOURNAL, ['journal.*.*'], RetentionPolicy.Limits, JOURNAL_MAX_AGE_MS),

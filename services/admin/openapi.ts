@@ -476,7 +476,7 @@ export const OPENAPI = {
         ...read,
         summary: 'Dead letters, newest last',
         parameters: [
-          queryParam('stage', 'ingest, matcher, deliver or timer'),
+          queryParam('stage', 'ingest, matcher, shadow, deliver or timer'),
           queryParam('destination', 'only deliveries to this destination'),
           queryParam('journey', 'only deliveries of this journey'),
           queryParam('limit', 'at most this many (default 100, at most 1000)', int),

@@ -42,7 +42,7 @@ The dead letters, newest last: sequence, time, subject, reason and, for deliveri
 destination, delivery id and attempts.
 
 Options:
-  --stage <stage>    only dlq.<stage>: deliver, ingest, matcher or timer
+  --stage <stage>    only dlq.<stage>: deliver, ingest, matcher, shadow or timer
   --limit <n>        at most n records (default 100)
   --json             print JSON
   --nats-url <url>   NATS to use (default NATS_URL, then nats://127.0.0.1:4222)

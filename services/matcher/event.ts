@@ -1,7 +1,7 @@
 // Handler of match.<p>.event: the event applied to every journey that listens to it — to the
 // instance at the event's key (an entry when there is none) and, when the journey has exit
-// rules on this event, to each of the user's other instances in it. Then to the journeys' shadow
-// versions (shadow.ts), which never fail the input.
+// rules on this event, to each of the user's other instances in it. Then forwarded to the
+// journeys' shadow versions (shadow-forward.ts), which apply it apart and never hold this input.
 import type { JsMsg } from '@nats-io/jetstream';
 
 import type { MatchEventMessage, KvStore } from '../../libs/bus/index.js';
@@ -10,9 +10,9 @@ import { eventInstanceKey, type Input } from '../../libs/journey/index.js';
 import { applyInput, userInstanceKeys, type ApplyContext } from './apply.js';
 import { profileSource } from './profile.js';
 import type { UserRateWindow } from './rate.js';
-import { shadowEvent, type ShadowContext } from './shadow.js';
+import { forwardShadowEvent } from './shadow-forward.js';
 
-export interface EventHandlerContext extends ApplyContext, ShadowContext {
+export interface EventHandlerContext extends ApplyContext {
   profiles: KvStore;
   rate: UserRateWindow;
 }
@@ -38,7 +38,7 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
     const eventsLastSecond = ctx.rate.record(event.userKey, event.receivedAt, event.messageId);
     const journeyIds = ctx.catalog.journeysFor(event.name);
     if (journeyIds.length === 0) {
-      await shadowEvent(ctx, event, partition, { eventsLastSecond });
+      await forwardShadowEvent(ctx, event, partition, eventsLastSecond);
       return ack();
     }
     const profile = profileSource(ctx.profiles, event.userKey);
@@ -61,7 +61,7 @@ export function eventHandler(ctx: EventHandlerContext, decode: (msg: JsMsg) => D
         });
       }
     }
-    await shadowEvent(ctx, event, partition, { profile, eventsLastSecond });
+    await forwardShadowEvent(ctx, event, partition, eventsLastSecond);
     return ack();
   };
 }

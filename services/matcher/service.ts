@@ -1,7 +1,8 @@
 // The matcher: applies events and fired timers to journey instances for the owned partitions
 // (DESIGN.md §2). One durable consumer per partition on `match.<p>.*`, per-user ordering by the
 // shared runner (STYLE.md rule 4); each input is decided by the pure core, committed by CAS, and
-// its commands published with deterministic ids.
+// its commands published with deterministic ids. The journeys' shadow versions get the inputs
+// forwarded on `shadow.<p>.*`, consumed by a second set of runners (shadow-stage.ts).
 // Lifecycle (STYLE.md rule 9): starting (journeys loaded, consumers created) -> ready ->
 // draining (stop pulling, finish in-flight inputs within the grace period) -> stopped.
 import type { JsMsg } from '@nats-io/jetstream';
@@ -29,6 +30,7 @@ import { startInsight } from './insight.js';
 import { userLimitRefusals, UserRateWindow } from './rate.js';
 import { instancesRetired } from './retention.js';
 import { shadowMetrics } from './shadow.js';
+import { SHADOW_STAGE, startShadowRunners } from './shadow-stage.js';
 import { timerHandler } from './timer.js';
 
 export const MATCHER_STAGE = 'matcher';
@@ -172,21 +174,35 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
     await catalog.stop();
     throw err;
   });
-  const lag = startConsumerGauges({
-    bus,
-    stream: STREAMS.MATCH,
-    consumers: ownedPartitions(config).map((p) => ({
-      durable: defaultDurableName(MATCHER_STAGE, subjects.matchPartition(p)),
-      partition: String(p),
-    })),
-    metrics,
-    intervalMs: config.metricsIntervalMs,
-    log,
-  });
+  // The shadow versions' inputs, forwarded by the live handlers: their own runners, consumers
+  // and leases, so that a slow or failing shadow never holds a live input (shadow-stage.ts).
+  const shadowRunner = await startShadowRunners({ ctx: handlerCtx, config, partitions, log, metrics }).catch(
+    async (err: unknown) => {
+      await runner.stop(0);
+      await catalog.stop();
+      throw err;
+    },
+  );
+  const lagOf = (stream: string, stage: string, subjectOf: (p: number) => string) =>
+    startConsumerGauges({
+      bus,
+      stream,
+      consumers: partitions.map((p) => ({
+        durable: defaultDurableName(stage, subjectOf(p)),
+        partition: String(p),
+      })),
+      metrics,
+      intervalMs: config.metricsIntervalMs,
+      log,
+    });
+  const lag = lagOf(STREAMS.MATCH, MATCHER_STAGE, subjects.matchPartition);
+  const shadowLag = lagOf(STREAMS.SHADOW, SHADOW_STAGE, subjects.shadowPartition);
   // The journal's counts per journey version (cairn journey stats), in one matcher at a time.
   const insight = await startInsight(ctx).catch(async (err: unknown) => {
     await lag.stop();
+    await shadowLag.stop();
     await runner.stop(0);
+    await shadowRunner.stop(0);
     await catalog.stop();
     throw err;
   });
@@ -194,14 +210,17 @@ export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
 
   let stopped: Promise<void> | undefined;
   return {
-    isReady: () => runner.isReady(),
+    isReady: () => runner.isReady() && shadowRunner.isReady(),
     activeVersion: (id) => (catalog.active(id) ? catalog.activeVersion(id) : undefined),
     stop(graceMs) {
       stopped ??= (async () => {
         log.info({ graceMs }, 'matcher draining');
         await lag.stop();
+        await shadowLag.stop();
         await insight.stop();
-        await runner.stop(graceMs);
+        // Both within the one grace period: a live input still forwarding publishes to SHADOW,
+        // which keeps it for the next shadow consumer whether this one runs or not.
+        await Promise.all([runner.stop(graceMs), shadowRunner.stop(graceMs)]);
         await catalog.stop();
         log.info('matcher stopped');
       })();

@@ -1,6 +1,8 @@
 // The shadow step: each input the live handlers applied is applied again to the journey's shadow
-// version (`cairn journey publish --shadow`), after the live decision is committed and its
-// effects published, so the live version never waits for the shadow nor reads what it wrote.
+// version (`cairn journey publish --shadow`). The live handlers only forward the input to stream
+// SHADOW (shadow-stage.ts) once its live decision is committed and its effects published; the
+// shadow consumer applies it here, in its own runners, so the live version never waits for a
+// shadow nor reads what it wrote.
 // Phases as for a live input (STYLE.md rule 15): read the shadow's instance, decide with the
 // pure core, commit by CAS, publish — what `asShadow` makes of the commands: journal records
 // marked `shadow: true`, `would_send` instead of a delivery, timers that fire back here.
@@ -8,16 +10,16 @@
 // The shadow's instances live in their own key space, `_shadow.<journey>.<user>.<key>` in KV
 // `instances` (a journey id never starts with `_`, so no live key or filter meets them), and its
 // active keys per user in `_shadow.<user>` of KV `user_instances` (its exit rules read them). It
-// reads the live index only to count the user's other active instances for the per-user limit,
-// the count the live version decided with.
+// reads the live index only to count the user's other active instances for the per-user limit;
+// the user's event count of the last second is the one the live version decided with (carried
+// by the forwarded input).
 //
-// A failure here is logged and counted (`cairn_shadow_failures_total`) and never fails the
-// input: the live decision was made, committed and published before. Nor does a slow shadow hold
-// the input's ack for longer than SHADOW_BUDGET_MS: past it, the ack goes on and the shadow's work
-// finishes on its own (then it may meet the user's next input, in either order: the CAS on the
-// shadow instance keeps each write whole). A redelivered input finds
-// its id in the shadow instance's `applied` list and re-publishes the recorded commands, whose
-// ids JetStream drops as duplicates, as for a live instance.
+// A failure here is logged, counted (`cairn_shadow_failures_total`) and thrown to the shadow
+// consumer, which retries the input (per user in order, as live) and past CAIRN_MAX_DELIVER, or
+// for a corrupt stored value, moves it to `dlq.shadow`: never to the live input, acknowledged
+// long before. A redelivered input finds its id in the shadow instance's `applied` list and
+// re-publishes the recorded commands, whose ids JetStream drops as duplicates, as for a live
+// instance.
 import {
   archiveInputId,
   BusCodes,
@@ -113,9 +115,6 @@ async function syncShadowIndex(ctx: ShadowContext, t: InstanceAt, active: boolea
   );
 }
 
-/** How long an input's ack waits for the shadow step at most. */
-export const SHADOW_BUDGET_MS = 2_000;
-
 const FAILURES = 'cairn_shadow_failures_total';
 const RECORDS = 'cairn_shadow_records_total';
 
@@ -132,7 +131,7 @@ export function shadowMetrics(registry: Registry): { failures: Counter<string>; 
     failures: counter(
       registry,
       FAILURES,
-      'Inputs a shadow version failed (error) or did not finish within its time budget (late); the live decision is unaffected',
+      'Attempts of a shadow version on an input that failed (reason error): the shadow consumer retries the input or moves it to dlq.shadow; the live decision is unaffected',
       ['journey', 'reason'],
     ),
     records: counter(registry, RECORDS, 'Journal records written by shadow versions, by type', [
@@ -142,43 +141,24 @@ export function shadowMetrics(registry: Registry): { failures: Counter<string>; 
   };
 }
 
-/**
- * Runs `work` for a journey's shadow, waiting for it `budgetMs` at most: a failure is logged and
- * counted, never thrown; past the budget the caller goes on (counted `late`) while it finishes.
- */
-export async function guarded(
+/** Runs `work` for a journey's shadow: a failure is logged and counted, then thrown. */
+async function counted(
   ctx: Pick<ShadowContext, 'metrics' | 'log'>,
   journeyId: string,
   fields: Record<string, unknown>,
   work: () => Promise<void>,
-  budgetMs = SHADOW_BUDGET_MS,
-): Promise<'done' | 'failed' | 'late'> {
-  const { failures } = shadowMetrics(ctx.metrics.registry);
-  const running = work().then(
-    () => 'done' as const,
-    (err: unknown) => {
-      failures.inc({ journey: journeyId, reason: 'error' });
-      ctx.log.error({ err, journeyId, ...fields }, 'shadow version failed on an input');
-      return 'failed' as const;
-    },
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), budgetMs);
-  });
-  const outcome = await Promise.race([running, late]);
-  clearTimeout(timer);
-  if (outcome === 'late') {
-    failures.inc({ journey: journeyId, reason: 'late' });
-    ctx.log.warn(
-      { journeyId, ...fields, budgetMs },
-      'shadow version over its time budget: the input is acknowledged without waiting for it',
-    );
+): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    shadowMetrics(ctx.metrics.registry).failures.inc({ journey: journeyId, reason: 'error' });
+    ctx.log.warn({ err, journeyId, ...fields }, 'shadow version failed on an input');
+    throw err;
   }
-  return outcome;
 }
 
-/** The event applied to the shadow version of every journey that has one listening to it. */
+/** The event applied to the shadow version of every journey that has one listening to it. One
+ * journey's failure does not keep the others from it; the first is thrown once all have run. */
 export async function shadowEvent(
   ctx: ShadowContext,
   event: NormalizedEvent,
@@ -189,8 +169,9 @@ export async function shadowEvent(
   if (journeyIds.length === 0) return;
   const profile = opts.profile ?? profileSource(ctx.profiles, event.userKey);
   const input: Input = { kind: 'event', id: event.messageId, event };
+  const failed: unknown[] = [];
   for (const journeyId of journeyIds) {
-    await guarded(ctx, journeyId, { userKey: event.userKey, inputId: input.id }, async () => {
+    await counted(ctx, journeyId, { userKey: event.userKey, inputId: input.id }, async () => {
       const shadow = ctx.catalog.shadow(journeyId);
       if (!shadow) return;
       const base = { journeyId, userKey: event.userKey, partition };
@@ -202,8 +183,9 @@ export async function shadowEvent(
         if (other === key) continue;
         await applyShadow(ctx, { ...base, instanceKey: other }, input, { ...common, existingOnly: true });
       }
-    });
+    }).catch((err: unknown) => failed.push(err));
   }
+  if (failed.length > 0) throw failed[0];
 }
 
 /** Whether a fired timer is a shadow's (its token carries the shadow prefix). */
@@ -213,7 +195,7 @@ export const isShadowTimer = (timer: TimerRecord): boolean => unshadowToken(time
 export async function shadowTimer(ctx: ShadowContext, timer: TimerRecord, partition: number): Promise<void> {
   const token = unshadowToken(timer.token)!;
   const t = { journeyId: timer.journeyId, userKey: timer.userKey, instanceKey: timer.instanceKey, partition };
-  await guarded(ctx, timer.journeyId, { userKey: timer.userKey, token: timer.token }, async () => {
+  await counted(ctx, timer.journeyId, { userKey: timer.userKey, token: timer.token }, async () => {
     const retiring = retentionInstanceId(token);
     if (retiring !== undefined) return expireShadowInstance(ctx, t, retiring);
     const input: Input = { kind: 'timer', id: `timer:${token}`, token, at: timer.at };
@@ -268,7 +250,7 @@ async function applyShadow(
       input.kind === 'event' &&
       input.event.name === journey.doc.trigger.event &&
       current?.status !== 'active';
-    // The user's other instances as the live version counted them (its own key left out).
+    // The user's other live instances (its own key left out), as the index holds them now.
     const activeInstances = mayEnter
       ? await countActive(
           ctx,

@@ -1,7 +1,7 @@
 // Handler of match.<p>.timer: a fired timer applied to the instance it was started for. The
 // core ignores (and journals) a token that is no longer the instance's current one. A retention
 // timer (`retain:<instanceId>`) retires the ended instance instead (retention.ts). A shadow
-// version's timer (`shadow:<token>`) goes back to the shadow's instance (shadow.ts).
+// version's timer (`shadow:<token>`) is forwarded to the shadow stage (shadow-forward.ts).
 import type { JsMsg } from '@nats-io/jetstream';
 
 import { ack, retry, terminal, type Outcome, type TimerRecord, type KvStore } from '../../libs/bus/index.js';
@@ -10,15 +10,13 @@ import { applyInput, type ApplyContext } from './apply.js';
 import { partitionOfSubject } from './event.js';
 import { profileSource } from './profile.js';
 import { expireInstance, retentionInstanceId } from './retention.js';
-import { isShadowTimer, shadowTimer, type ShadowContext } from './shadow.js';
+import { isShadowTimer } from './shadow.js';
+import { forwardShadowTimer } from './shadow-forward.js';
 
 /** Wait before a retention that met a concurrent write reads the instance again. */
 const RETENTION_CONFLICT_RETRY_MS = 200;
 
-export function timerHandler(
-  ctx: ApplyContext & ShadowContext & { profiles: KvStore },
-  decode: (msg: JsMsg) => TimerRecord,
-) {
+export function timerHandler(ctx: ApplyContext & { profiles: KvStore }, decode: (msg: JsMsg) => TimerRecord) {
   return async (msg: JsMsg): Promise<Outcome> => {
     let timer: TimerRecord;
     try {
@@ -27,7 +25,7 @@ export function timerHandler(
       return terminal('bad_message', (err as Error).message);
     }
     if (isShadowTimer(timer)) {
-      await shadowTimer(ctx, timer, partitionOfSubject(msg.subject));
+      await forwardShadowTimer(ctx, msg, timer, partitionOfSubject(msg.subject));
       return ack();
     }
     const retiring = retentionInstanceId(timer.token);

@@ -42,11 +42,13 @@ export interface Pipeline extends TestBus {
   metrics: Metrics;
 }
 
-/** A provisioned bus, the four services in-process, and a webhook destination `sink`. */
+/** A provisioned bus, the four services in-process, and a webhook destination `sink`;
+ * `matcherBus` may wrap the bus the matcher is given (e.g. to hold some of its reads). */
 export async function startPipeline(
   t: Teardownable,
   env: Record<string, string> = {},
   ingestOptions: IngestOptions = {},
+  matcherBus: (bus: Bus) => Bus = (bus) => bus,
 ): Promise<Pipeline> {
   const testBus = await withBus(t, {
     CAIRN_PARTITIONS: '4',
@@ -59,7 +61,8 @@ export async function startPipeline(
   t.teardown(() => sink.close());
   const ctx = { config, bus, logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) };
   const ingest = await startIngest(ctx, ingestOptions);
-  const services = [ingest, await startMatcher(ctx), await startTimer(ctx), await startSender(ctx)];
+  const matcher = await startMatcher({ ...ctx, bus: matcherBus(bus) });
+  const services = [ingest, matcher, await startTimer(ctx), await startSender(ctx)];
   t.teardown(async () => {
     for (const s of [...services].reverse()) await s.stop(2000);
   });

@@ -11,6 +11,7 @@ import type { RouteContext } from '../app.js';
 const STAGE_STREAMS = [
   { stage: 'ingest', stream: STREAMS.EVENTS },
   { stage: 'matcher', stream: STREAMS.MATCH },
+  { stage: 'shadow', stream: STREAMS.SHADOW },
   { stage: 'sender', stream: STREAMS.DELIVER },
 ] as const;
 

@@ -161,6 +161,7 @@ void t.test('DLQ list, show, retry (delivered to the sink) and drop; destination
   );
   t.ok(senders.every((s: { pending: number; ackPending: number }) => s.pending === 0 && s.ackPending === 0));
   t.equal(r.body.dlq.deliver, 2);
+  t.equal(r.body.dlq.shadow, 0, 'every DLQ subject is listed');
   t.equal(r.body.watermarkAgeSeconds, null, 'no ingest ran');
   t.equal(r.body.nats.connected, true);
 

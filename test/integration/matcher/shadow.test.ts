@@ -271,8 +271,16 @@ void t.test('a shadow that fails never changes or stops the live decision', asyn
     failures?.values.find((v) => v.labels['journey'] === 'cart' && v.labels['reason'] === 'error')?.value ??
     0;
   t.ok(n >= 2, `each of u1's inputs failed in the shadow only, counted (${n})`);
-  // Nothing was retried into the dead-letter queue: the inputs were acked.
-  t.equal((await bus.jsm.streams.info(STREAMS.DLQ)).state.messages, 0, 'no input dead-lettered');
+  // The live inputs were acked; u1's shadow inputs went to the shadow's own dead-letter subject.
+  const dlq = async () =>
+    (await bus.jsm.streams.info(STREAMS.DLQ, { subjects_filter: 'dlq.*' })).state.subjects ?? {};
+  await waitUntil(async () => ((await dlq())['dlq.shadow'] ?? 0) >= 2, 30_000, 'dlq.shadow');
+  t.same(await dlq(), { 'dlq.shadow': 2 }, "u1's two shadow inputs dead-lettered, no live input");
+  const dead = await bus.jsm.streams.getMessage(STREAMS.DLQ, { last_by_subj: 'dlq.shadow' });
+  const record = dead!.json<{ stream: string; subject: string; reason: string }>();
+  t.equal(record.stream, STREAMS.SHADOW);
+  t.match(record.subject, /^shadow\.\d+\.event$/);
+  t.equal(record.reason, 'value_invalid', 'a corrupt stored value is not retried');
   // The live instance of u1 is untouched by the shadow: only its own inputs.
   const liveU1 = await kv.get(`cart.${encodeKey('u1')}.${encodeKey('c1')}`);
   t.equal(instanceCodec.decode(liveU1!.value).status, 'completed');

@@ -105,7 +105,7 @@ void t.test('cairn up: DLQ depth, consumer series of every owned partition, buil
     15_000,
     'cairn_dlq_messages{stage="ingest"} 1',
   );
-  for (const stage of ['matcher', 'deliver', 'timer']) {
+  for (const stage of ['matcher', 'shadow', 'deliver', 'timer']) {
     t.equal(await valueOf(m.dlqMessages, { stage }), 0, `nothing on dlq.${stage}`);
   }
   await waitUntil(
@@ -119,6 +119,7 @@ void t.test('cairn up: DLQ depth, consumer series of every owned partition, buil
   for (const [stream, partitions] of [
     ['EVENTS', ['all']],
     ['MATCH', ['0', '1']],
+    ['SHADOW', ['0', '1']],
     ['DELIVER', ['0', '1']],
   ] as const) {
     for (const partition of partitions) {

@@ -21,6 +21,7 @@ const DAY_NS = 86_400 * 1e9;
 /** Not bounded by a max age, and why their size is bounded all the same. */
 const BOUNDED_OTHERWISE: Record<string, string> = {
   [STREAMS.MATCH]: 'work queue: a message goes when acked',
+  [STREAMS.SHADOW]: 'work queue: a message goes when acked (or dead-lettered)',
   [STREAMS.TIMERS]: 'the timer service purges a bucket once it fired',
   [`KV_${BUCKETS.instances}`]: "the matcher's retention (CAIRN_INSTANCE_RETENTION)",
   [`KV_${BUCKETS.journeys}`]: 'one entry per journey version',

@@ -13,6 +13,7 @@ import {
   DeliverJobSchema,
   MatchEventMessage,
   NormalizedEventSchema,
+  ShadowEventMessage,
   TimerMessage,
   TimerSchema,
   type MessageCodec,
@@ -72,11 +73,21 @@ const MatchEventSchema = z.object({
   event: NormalizedEventSchema,
 });
 
+// ShadowEventMessage's schema, as messages.ts defines it.
+const ShadowEventSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('shadow_event'),
+  event: NormalizedEventSchema,
+  eventsLastSecond: z.number(),
+});
+const shadowEvent = { ...event, kind: 'shadow_event', eventsLastSecond: 3 };
+
 type Schema = { safeParse(v: unknown): { success: boolean } };
 const cases: Array<[MessageCodec<unknown>, Schema, object]> = [
   [DeliverJobMessage, DeliverJobSchema, job],
   [TimerMessage, TimerSchema, timer],
   [MatchEventMessage, MatchEventSchema, event],
+  [ShadowEventMessage, ShadowEventSchema, shadowEvent],
 ];
 
 /** Every path to a member of `value` (objects and arrays), the root excluded. */
