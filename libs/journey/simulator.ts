@@ -175,11 +175,17 @@ export class Simulator {
 
   /** Records an event of the user at `now`; returns how many came in the second before it. */
   private countRate(userKey: string, now: Instant): number {
-    const times = (this.lastSecond.get(userKey) ?? []).filter((t) => t > now - 1000);
-    const count = times.length;
+    const times = this.lastSecond.get(userKey);
+    if (times === undefined) {
+      this.lastSecond.set(userKey, [now]);
+      return 0;
+    }
+    // Kept in place: the times after `now - 1000`, in arrival order.
+    let kept = 0;
+    for (const t of times) if (t > now - 1000) times[kept++] = t;
+    times.length = kept;
     times.push(now);
-    this.lastSecond.set(userKey, times);
-    return count;
+    return kept;
   }
 
   private profileOf(userKey: string): Profile {
@@ -224,9 +230,9 @@ export class Simulator {
     if (delta !== 0) this.active.set(instance.userKey, (this.active.get(instance.userKey) ?? 0) + delta);
     this.store.set(storeKey, instance);
     const journeyUser = instance.journeyId + SEP + instance.userKey;
-    const keys = this.keysOf.get(journeyUser) ?? new Set<string>();
-    keys.add(instance.instanceKey);
-    this.keysOf.set(journeyUser, keys);
+    const keys = this.keysOf.get(journeyUser);
+    if (keys) keys.add(instance.instanceKey);
+    else this.keysOf.set(journeyUser, new Set([instance.instanceKey]));
   }
 
   /** Stores the instance and plays the commands; a duplicate's were published already. */

@@ -177,25 +177,29 @@ export async function replayPass(
     }
   };
 
-  // The messageIds of the dedupe window, and the same in arrival order to forget them.
+  // The messageIds of the dedupe window, and the same in arrival order (ids and receive times
+  // side by side, no object per event) to forget them.
   const seen = new Set<string>();
-  const order: Array<{ id: string; at: number }> = [];
+  let ids: string[] = [];
+  let ats: number[] = [];
   let oldest = 0;
   const isRepeat = (event: { messageId: string; receivedAt: number }): boolean => {
     const horizon = event.receivedAt - opts.dedupeWindowMs;
     while (
-      oldest < order.length &&
-      ((order[oldest] as { at: number }).at < horizon || order.length - oldest > DEDUPE_MEMORY)
+      oldest < ids.length &&
+      ((ats[oldest] as number) < horizon || ids.length - oldest > DEDUPE_MEMORY)
     ) {
-      seen.delete((order[oldest++] as { id: string }).id);
+      seen.delete(ids[oldest++] as string);
     }
-    if (oldest > 4_096 && oldest * 2 > order.length) {
-      order.splice(0, oldest);
+    if (oldest > 4_096 && oldest * 2 > ids.length) {
+      ids = ids.slice(oldest);
+      ats = ats.slice(oldest);
       oldest = 0;
     }
     if (seen.has(event.messageId)) return true;
     seen.add(event.messageId);
-    order.push({ id: event.messageId, at: event.receivedAt });
+    ids.push(event.messageId);
+    ats.push(event.receivedAt);
     return false;
   };
 
