@@ -82,6 +82,22 @@ export class ReplayIdentity {
     return key;
   }
 
+  /** canonicalAt when the records it needs are in memory; undefined when one must be read. */
+  canonicalNow(seq: number, userKey: string): string | undefined {
+    let key = userKey;
+    for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
+      let next = this.windowLinkAt(key, seq);
+      if (next === undefined) {
+        const record = this.record(key);
+        if (record instanceof Promise) return undefined;
+        next = aliasAt(record ?? undefined, seq);
+      }
+      if (next === undefined || next === key) return key;
+      key = next;
+    }
+    return key;
+  }
+
   /** An alias at `seq` linking `from` to the canonical user `canonical` (as linkAlias writes it). */
   link(from: string, canonical: string, seq: number): void {
     if (canonical === from) return;

@@ -233,47 +233,77 @@ export async function replayPass(
     return { seq: m.seq, event: result.event };
   };
 
-  const apply = async ({ seq, event: raw, glance }: Prepared): Promise<void> => {
-    if (glance) {
-      if (isRepeat(glance)) {
-        counts.duplicates++;
-        return;
-      }
-      const canonical = await identity.canonicalAt(seq, glance.userKey);
-      if (users && !users.has(canonical)) {
-        counts.filtered++;
-        return;
-      }
-      counts.replayed++;
-      for (const sim of sims) sim.note(canonical, glance.receivedAt);
-      return;
-    }
-    if (raw === undefined) {
-      counts.refused++;
-      return;
-    }
-    if (isRepeat(raw)) {
-      counts.duplicates++;
-      return;
-    }
-    let event = raw;
-    const alias = aliasTarget(event);
-    let canonical: string;
-    if (alias) {
-      canonical = await identity.canonicalAt(seq, alias.to);
-      identity.link(alias.from, canonical, seq);
-    } else {
-      canonical = await identity.canonicalAt(seq, event.userKey);
-    }
-    if (canonical !== event.userKey) event = { ...event, userKey: canonical };
+  const timersDue = (at: number): boolean =>
+    sims.some((sim) => {
+      const t = sim.nextTimer();
+      return t !== undefined && t.at < at;
+    });
+
+  const applyGlance = (glance: Glance, canonical: string): void => {
     if (users && !users.has(canonical)) {
       counts.filtered++;
       return;
     }
+    counts.replayed++;
+    for (const sim of sims) sim.note(canonical, glance.receivedAt);
+  };
+
+  const decideEvent = async (event: NormalizedEvent, canonical: string): Promise<void> => {
     await fireBefore(event.receivedAt, false);
     if (readsProfile && !identity.hasProfile(canonical)) await identity.prepareProfile(canonical);
     counts.replayed++;
     for (const sim of sims) sim.event(event);
+  };
+
+  const applyEvent = (
+    seq: number,
+    raw: NormalizedEvent,
+    alias: { from: string; to: string } | undefined,
+    canonical: string,
+  ): Promise<void> | undefined => {
+    if (alias) identity.link(alias.from, canonical, seq);
+    const event = canonical !== raw.userKey ? { ...raw, userKey: canonical } : raw;
+    if (users && !users.has(canonical)) {
+      counts.filtered++;
+      return undefined;
+    }
+    // Awaited only when a timer is due first or a profile must be read.
+    if (timersDue(event.receivedAt) || (readsProfile && !identity.hasProfile(canonical))) {
+      return decideEvent(event, canonical);
+    }
+    counts.replayed++;
+    for (const sim of sims) sim.event(event);
+    return undefined;
+  };
+
+  /** Applies one message in turn; a promise only when it must wait (a KV read, a profile, a timer). */
+  const apply = ({ seq, event: raw, glance }: Prepared): Promise<void> | undefined => {
+    if (glance) {
+      if (isRepeat(glance)) {
+        counts.duplicates++;
+        return undefined;
+      }
+      const canonical = identity.canonicalNow(seq, glance.userKey);
+      if (canonical !== undefined) {
+        applyGlance(glance, canonical);
+        return undefined;
+      }
+      return identity.canonicalAt(seq, glance.userKey).then((c) => applyGlance(glance, c));
+    }
+    if (raw === undefined) {
+      counts.refused++;
+      return undefined;
+    }
+    if (isRepeat(raw)) {
+      counts.duplicates++;
+      return undefined;
+    }
+    // An alias routes to the canonical user of its userId; other events to their own user's.
+    const alias = aliasTarget(raw);
+    const target = alias ? alias.to : raw.userKey;
+    const canonical = identity.canonicalNow(seq, target);
+    if (canonical !== undefined) return applyEvent(seq, raw, alias, canonical);
+    return identity.canonicalAt(seq, target).then((c) => applyEvent(seq, raw, alias, c));
   };
 
   const queue: Prepared[] = [];
@@ -283,14 +313,18 @@ export async function replayPass(
     if (counts.read % PROGRESS_EVERY === 0) opts.onProgress?.(counts.read);
     queue.push(prepare(m));
     if (queue.length - head >= LOOKAHEAD) {
-      await apply(queue[head++] as Prepared);
+      const waiting = apply(queue[head++] as Prepared);
+      if (waiting) await waiting;
       if (head >= LOOKAHEAD) {
         queue.splice(0, head);
         head = 0;
       }
     }
   }
-  while (head < queue.length) await apply(queue[head++] as Prepared);
+  while (head < queue.length) {
+    const waiting = apply(queue[head++] as Prepared);
+    if (waiting) await waiting;
+  }
   opts.onProgress?.(counts.read);
   // The clock runs on to the end of the window: deadlines up to it resolve, later ones stay.
   await fireBefore(opts.window.until, true);
