@@ -271,24 +271,10 @@ export class Simulator {
   }
 }
 
-/** Empty parts shared by the compact instances of a long run: decide() copies what it writes. */
-const NONE = Object.freeze({}) as Record<string, never>;
-const NOTHING = Object.freeze([]) as never[];
-
 function lean(instance: Instance): Instance {
-  if (instance.status !== 'active') {
-    const compact = compactEnded(instance, instance.updatedAt);
-    return {
-      ...compact,
-      visits: NONE,
-      restarts: NONE,
-      context: { entry: { ...compact.context.entry, properties: NONE }, events: NONE },
-      recent: NOTHING,
-      applied: compact.applied.map((a) => ({ inputId: a.inputId, commands: NOTHING })),
-    };
-  }
+  if (instance.status !== 'active') return compactEnded(instance, instance.updatedAt);
   if (instance.applied.every((a) => a.commands.length === 0)) return instance;
-  return { ...instance, applied: instance.applied.map((a) => ({ inputId: a.inputId, commands: NOTHING })) };
+  return { ...instance, applied: instance.applied.map((a) => ({ inputId: a.inputId, commands: [] })) };
 }
 
 function timerView(t: QueuedTimer): Omit<SimulatedTimer, 'outcome'> {
