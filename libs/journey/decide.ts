@@ -49,6 +49,23 @@ export const APPLIED_COMMANDS_BYTES = 16 * 1024;
 type Applied = Instance['applied'][number];
 
 /**
+ * The instance an input works on: a copy of `instance` sharing with it only what decide() never
+ * mutates. The steps set top-level fields and write into `visits`, `restarts`, `context.events`
+ * and `recent`, so those are copied one level; event snapshots, the entry snapshot and `applied`
+ * (replaced, never written into) are shared. The input instance is never changed: a test runs
+ * every step type on a deep-frozen instance.
+ */
+function workingCopy(instance: Instance): Instance {
+  return {
+    ...instance,
+    visits: { ...instance.visits },
+    restarts: { ...instance.restarts },
+    context: { entry: instance.context.entry, events: { ...instance.context.events } },
+    recent: [...instance.recent],
+  };
+}
+
+/**
  * The applied memory with `entry` added: the last APPLIED_MEMORY input ids; the newest keeps its
  * commands (a crash between its commit and its effects re-publishes them), older ones while their
  * commands total APPLIED_COMMANDS_BYTES at most, newest first, and only their id beyond. A user's
@@ -133,7 +150,7 @@ function decideEvent(run: Run, instance: Instance | undefined, event: Normalized
   let current = instance;
   let changed = false;
   if (instance?.status === 'active') {
-    current = structuredClone(instance);
+    current = workingCopy(instance);
     catchUp(run, current, event.receivedAt);
     run.cause = { receivedAt: event.receivedAt, timestamp: event.timestamp };
     changed = run.commands.length > 0;
@@ -164,14 +181,14 @@ function decideTimer(run: Run, instance: Instance | undefined, token: string, at
     journal(run, instance, 'ignored', { reason: 'early_timer', detail: { token, due } });
     return unchanged(instance, run);
   }
-  const next = structuredClone(instance);
+  const next = workingCopy(instance);
   completeWait(run, next, due);
   return finish(run, next);
 }
 
 function decideArchive(run: Run, instance: Instance | undefined, reason: string): Decision {
   if (instance?.status !== 'active') return unchanged(instance, run);
-  const next = structuredClone(instance);
+  const next = workingCopy(instance);
   // The step it waited in: stats count it as having left that step.
   endInstance(run, next, 'exited', reason, next.stepId !== null ? { stepId: next.stepId } : {});
   return finish(run, next);

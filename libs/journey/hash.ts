@@ -10,7 +10,7 @@ function fnv1a64(text: string): { hi: number; lo: number } {
   // Offset basis 0xcbf29ce484222325.
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  forEachUtf8Byte(text, (byte) => {
+  const step = (byte: number): void => {
     lo = (lo ^ byte) >>> 0;
     // Multiply by the prime 2^40 + 0x1b3: (hi,lo) * 0x1b3 + (lo << 40), modulo 2^64.
     const loProduct = lo * 0x1b3;
@@ -18,11 +18,32 @@ function fnv1a64(text: string): { hi: number; lo: number } {
     const hiProduct = (hi * 0x1b3) % TWO_32;
     hi = (hiProduct + carry + ((lo << 8) >>> 0)) % TWO_32;
     lo = loProduct % TWO_32;
-  });
+  };
+  // Ids are mostly ASCII: one byte per character, hashed inline; the rest byte by byte.
+  let i = 0;
+  for (; i < text.length; i++) {
+    const byte = text.charCodeAt(i);
+    if (byte >= 0x80) break;
+    lo = (lo ^ byte) >>> 0;
+    const loProduct = lo * 0x1b3;
+    const carry = Math.floor(loProduct / TWO_32);
+    const hiProduct = (hi * 0x1b3) % TWO_32;
+    hi = (hiProduct + carry + ((lo << 8) >>> 0)) % TWO_32;
+    lo = loProduct % TWO_32;
+  }
+  if (i < text.length) forEachUtf8Byte(i === 0 ? text : text.slice(i), step);
   return { hi, lo };
 }
 
-const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+/** Two lowercase hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** An unsigned 32-bit number as 8 lowercase hex digits. */
+const hex8 = (n: number): string =>
+  (HEX[n >>> 24] as string) +
+  (HEX[(n >>> 16) & 0xff] as string) +
+  (HEX[(n >>> 8) & 0xff] as string) +
+  (HEX[n & 0xff] as string);
 
 /** FNV-1a 64 of `text`, as 16 lowercase hex digits. */
 export function fnv1a64Hex(text: string): string {

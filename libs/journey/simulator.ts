@@ -64,14 +64,12 @@ export interface SimulatorOptions {
   compact?: boolean;
 }
 
-const SEP = '\u0000';
-
 export class Simulator {
   private readonly journeys = new Map<string, CompiledJourney>();
   private readonly index: Map<string, CompiledJourney[]>;
-  private readonly store = new Map<string, Instance>();
-  /** journey + user -> instance keys; user -> how many of their instances are active. */
-  private readonly keysOf = new Map<string, Set<string>>();
+  /** journey -> user -> instance key -> instance (a user's keys in the order first stored). */
+  private readonly store = new Map<string, Map<string, Map<string, Instance>>>();
+  /** user -> how many of their instances are active. */
   private readonly active = new Map<string, number>();
   private readonly profiles = new Map<string, Profile>();
   private readonly lastSecond = new Map<string, Instant[]>();
@@ -136,12 +134,12 @@ export class Simulator {
     const input: Input = { kind: 'event', id: event.messageId, event };
     for (const journey of listening) {
       const key = eventInstanceKey(journey.doc, event);
-      const own = this.keysOf.get(journey.id + SEP + event.userKey);
+      const own = this.store.get(journey.id)?.get(event.userKey);
       // The instance the event's key addresses (maybe none yet), then the user's other active
       // instances, which only exit rules without sameKey can touch.
       const targets: Array<string | undefined> = [key];
       if (own && journey.index[event.name]?.exits.length) {
-        for (const other of own) if (other !== key) targets.push(other);
+        for (const other of own.keys()) if (other !== key) targets.push(other);
       }
       for (const instanceKey of targets) {
         const instance =
@@ -164,22 +162,33 @@ export class Simulator {
   }
 
   /** Every instance, unordered. */
-  instances(): IterableIterator<Instance> {
-    return this.store.values();
+  *instances(): IterableIterator<Instance> {
+    for (const users of this.store.values()) for (const keys of users.values()) yield* keys.values();
   }
 
   /** Every instance, ordered by journey, user and key. */
   sortedInstances(): Instance[] {
-    return [...this.store.keys()].sort().map((k) => this.store.get(k) as Instance);
+    const sorted: Instance[] = [];
+    const byKey = <T>(map: Map<string, T>): T[] => [...map.keys()].sort().map((k) => map.get(k) as T);
+    for (const users of byKey(this.store)) {
+      for (const keys of byKey(users)) sorted.push(...byKey(keys));
+    }
+    return sorted;
   }
 
   /** Records an event of the user at `now`; returns how many came in the second before it. */
   private countRate(userKey: string, now: Instant): number {
-    const times = (this.lastSecond.get(userKey) ?? []).filter((t) => t > now - 1000);
-    const count = times.length;
+    const times = this.lastSecond.get(userKey);
+    if (times === undefined) {
+      this.lastSecond.set(userKey, [now]);
+      return 0;
+    }
+    // Kept in place: the times after `now - 1000`, in arrival order.
+    let kept = 0;
+    for (const t of times) if (t > now - 1000) times[kept++] = t;
+    times.length = kept;
     times.push(now);
-    this.lastSecond.set(userKey, times);
-    return count;
+    return kept;
   }
 
   private profileOf(userKey: string): Profile {
@@ -213,20 +222,25 @@ export class Simulator {
   }
 
   private get(journeyId: string, userKey: string, instanceKey: string): Instance | undefined {
-    return this.store.get(journeyId + SEP + userKey + SEP + instanceKey);
+    return this.store.get(journeyId)?.get(userKey)?.get(instanceKey);
   }
 
   private put(decided: Instance): void {
     const instance = this.compact ? lean(decided) : decided;
-    const storeKey = instance.journeyId + SEP + instance.userKey + SEP + instance.instanceKey;
-    const before = this.store.get(storeKey)?.status === 'active' ? 1 : 0;
+    let users = this.store.get(instance.journeyId);
+    if (users === undefined) {
+      users = new Map();
+      this.store.set(instance.journeyId, users);
+    }
+    let keys = users.get(instance.userKey);
+    if (keys === undefined) {
+      keys = new Map();
+      users.set(instance.userKey, keys);
+    }
+    const before = keys.get(instance.instanceKey)?.status === 'active' ? 1 : 0;
     const delta = (instance.status === 'active' ? 1 : 0) - before;
     if (delta !== 0) this.active.set(instance.userKey, (this.active.get(instance.userKey) ?? 0) + delta);
-    this.store.set(storeKey, instance);
-    const journeyUser = instance.journeyId + SEP + instance.userKey;
-    const keys = this.keysOf.get(journeyUser) ?? new Set<string>();
-    keys.add(instance.instanceKey);
-    this.keysOf.set(journeyUser, keys);
+    keys.set(instance.instanceKey, instance);
   }
 
   /** Stores the instance and plays the commands; a duplicate's were published already. */

@@ -5,6 +5,10 @@
 // from KV `profiles` (following alias records, as the matcher does) the first time a user is met,
 // kept in a cache bounded in size (least recently used out first), with the identify traits of
 // the window merged in as they come. `--no-profiles`: no KV read; every user starts empty.
+// A bucket of PROFILE_CACHE_SIZE entries at most has its keys listed once at the start: a user
+// with no stored record (most of an anonymous audience) then costs no read at all.
+import type { KV } from '@nats-io/kv';
+
 import {
   aliasAt,
   encodeKey,
@@ -20,6 +24,24 @@ export const PROFILE_CACHE_SIZE = 100_000;
 
 type Record_ = StoredProfile | null;
 
+/**
+ * The keys (as stored: encodeKey) of KV `profiles` when it holds `limit` entries at most, else
+ * undefined. A key written after the listing is read as absent: profiles are as they were when
+ * the replay began.
+ */
+export async function storedProfileKeys(
+  kv: KV,
+  limit = PROFILE_CACHE_SIZE,
+): Promise<Set<string> | undefined> {
+  const status = await kv.status();
+  // Values count every stored entry (history and delete markers too): an upper bound of the keys.
+  if (status.values > limit) return undefined;
+  const keys = new Set<string>();
+  if (status.values === 0) return keys;
+  for await (const key of await kv.keys()) keys.add(key);
+  return keys;
+}
+
 export class ReplayIdentity {
   /** Each key's stored record (null: none), least recently used first. */
   private readonly records = new Map<string, Record_>();
@@ -33,12 +55,14 @@ export class ReplayIdentity {
     /** KV `profiles`; undefined with --no-profiles. */
     private readonly kv: KvStore | undefined,
     private readonly cacheSize = PROFILE_CACHE_SIZE,
+    /** The keys KV `profiles` held at the start (storedProfileKeys), when listed: no read for others. */
+    private readonly stored?: ReadonlySet<string>,
   ) {}
 
   /** Whether the records the next resolve of `keys` needs are in memory (no await needed). */
   ready(keys: readonly string[]): boolean {
     if (!this.kv) return true;
-    return keys.every((k) => this.records.has(k));
+    return keys.every((k) => this.records.has(k) || this.knownAbsent(k));
   }
 
   /** Reads the records of `keys` not in memory (concurrent callers share a read). */
@@ -52,6 +76,22 @@ export class ReplayIdentity {
     let key = userKey;
     for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
       const next = this.windowLinkAt(key, seq) ?? aliasAt((await this.record(key)) ?? undefined, seq);
+      if (next === undefined || next === key) return key;
+      key = next;
+    }
+    return key;
+  }
+
+  /** canonicalAt when the records it needs are in memory; undefined when one must be read. */
+  canonicalNow(seq: number, userKey: string): string | undefined {
+    let key = userKey;
+    for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop++) {
+      let next = this.windowLinkAt(key, seq);
+      if (next === undefined) {
+        const record = this.record(key);
+        if (record instanceof Promise) return undefined;
+        next = aliasAt(record ?? undefined, seq);
+      }
       if (next === undefined || next === key) return key;
       key = next;
     }
@@ -119,8 +159,8 @@ export class ReplayIdentity {
     if (!this.kv) return null;
     const reading = this.reading.get(key);
     if (reading) return reading;
-    const kv = this.kv;
-    const read = kv.get(encodeKey(key)).then((entry): Record_ => {
+    if (this.knownAbsent(key)) return null;
+    const read = this.kv.get(encodeKey(key)).then((entry): Record_ => {
       this.reading.delete(key);
       let value: Record_ = null;
       if (entry?.operation === 'PUT') {
@@ -130,11 +170,22 @@ export class ReplayIdentity {
           // Not a profile the matcher could read either: an empty one.
         }
       }
-      this.records.set(key, value);
-      if (this.records.size > this.cacheSize) this.records.delete(this.records.keys().next().value!);
-      return value;
+      return this.remember(key, value);
     });
     this.reading.set(key, read);
     return read;
+  }
+
+  /** With the keys listed, a key not among them has no record: remembered so, without a read. */
+  private knownAbsent(key: string): boolean {
+    if (this.stored === undefined || this.stored.has(encodeKey(key))) return false;
+    this.remember(key, null);
+    return true;
+  }
+
+  private remember(key: string, value: Record_): Record_ {
+    this.records.set(key, value);
+    if (this.records.size > this.cacheSize) this.records.delete(this.records.keys().next().value!);
+    return value;
   }
 }

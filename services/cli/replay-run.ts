@@ -177,25 +177,29 @@ export async function replayPass(
     }
   };
 
-  // The messageIds of the dedupe window, and the same in arrival order to forget them.
+  // The messageIds of the dedupe window, and the same in arrival order (ids and receive times
+  // side by side, no object per event) to forget them.
   const seen = new Set<string>();
-  const order: Array<{ id: string; at: number }> = [];
+  let ids: string[] = [];
+  let ats: number[] = [];
   let oldest = 0;
   const isRepeat = (event: { messageId: string; receivedAt: number }): boolean => {
     const horizon = event.receivedAt - opts.dedupeWindowMs;
     while (
-      oldest < order.length &&
-      ((order[oldest] as { at: number }).at < horizon || order.length - oldest > DEDUPE_MEMORY)
+      oldest < ids.length &&
+      ((ats[oldest] as number) < horizon || ids.length - oldest > DEDUPE_MEMORY)
     ) {
-      seen.delete((order[oldest++] as { id: string }).id);
+      seen.delete(ids[oldest++] as string);
     }
-    if (oldest > 4_096 && oldest * 2 > order.length) {
-      order.splice(0, oldest);
+    if (oldest > 4_096 && oldest * 2 > ids.length) {
+      ids = ids.slice(oldest);
+      ats = ats.slice(oldest);
       oldest = 0;
     }
     if (seen.has(event.messageId)) return true;
     seen.add(event.messageId);
-    order.push({ id: event.messageId, at: event.receivedAt });
+    ids.push(event.messageId);
+    ats.push(event.receivedAt);
     return false;
   };
 
@@ -229,47 +233,77 @@ export async function replayPass(
     return { seq: m.seq, event: result.event };
   };
 
-  const apply = async ({ seq, event: raw, glance }: Prepared): Promise<void> => {
-    if (glance) {
-      if (isRepeat(glance)) {
-        counts.duplicates++;
-        return;
-      }
-      const canonical = await identity.canonicalAt(seq, glance.userKey);
-      if (users && !users.has(canonical)) {
-        counts.filtered++;
-        return;
-      }
-      counts.replayed++;
-      for (const sim of sims) sim.note(canonical, glance.receivedAt);
-      return;
-    }
-    if (raw === undefined) {
-      counts.refused++;
-      return;
-    }
-    if (isRepeat(raw)) {
-      counts.duplicates++;
-      return;
-    }
-    let event = raw;
-    const alias = aliasTarget(event);
-    let canonical: string;
-    if (alias) {
-      canonical = await identity.canonicalAt(seq, alias.to);
-      identity.link(alias.from, canonical, seq);
-    } else {
-      canonical = await identity.canonicalAt(seq, event.userKey);
-    }
-    if (canonical !== event.userKey) event = { ...event, userKey: canonical };
+  const timersDue = (at: number): boolean =>
+    sims.some((sim) => {
+      const t = sim.nextTimer();
+      return t !== undefined && t.at < at;
+    });
+
+  const applyGlance = (glance: Glance, canonical: string): void => {
     if (users && !users.has(canonical)) {
       counts.filtered++;
       return;
     }
+    counts.replayed++;
+    for (const sim of sims) sim.note(canonical, glance.receivedAt);
+  };
+
+  const decideEvent = async (event: NormalizedEvent, canonical: string): Promise<void> => {
     await fireBefore(event.receivedAt, false);
     if (readsProfile && !identity.hasProfile(canonical)) await identity.prepareProfile(canonical);
     counts.replayed++;
     for (const sim of sims) sim.event(event);
+  };
+
+  const applyEvent = (
+    seq: number,
+    raw: NormalizedEvent,
+    alias: { from: string; to: string } | undefined,
+    canonical: string,
+  ): Promise<void> | undefined => {
+    if (alias) identity.link(alias.from, canonical, seq);
+    const event = canonical !== raw.userKey ? { ...raw, userKey: canonical } : raw;
+    if (users && !users.has(canonical)) {
+      counts.filtered++;
+      return undefined;
+    }
+    // Awaited only when a timer is due first or a profile must be read.
+    if (timersDue(event.receivedAt) || (readsProfile && !identity.hasProfile(canonical))) {
+      return decideEvent(event, canonical);
+    }
+    counts.replayed++;
+    for (const sim of sims) sim.event(event);
+    return undefined;
+  };
+
+  /** Applies one message in turn; a promise only when it must wait (a KV read, a profile, a timer). */
+  const apply = ({ seq, event: raw, glance }: Prepared): Promise<void> | undefined => {
+    if (glance) {
+      if (isRepeat(glance)) {
+        counts.duplicates++;
+        return undefined;
+      }
+      const canonical = identity.canonicalNow(seq, glance.userKey);
+      if (canonical !== undefined) {
+        applyGlance(glance, canonical);
+        return undefined;
+      }
+      return identity.canonicalAt(seq, glance.userKey).then((c) => applyGlance(glance, c));
+    }
+    if (raw === undefined) {
+      counts.refused++;
+      return undefined;
+    }
+    if (isRepeat(raw)) {
+      counts.duplicates++;
+      return undefined;
+    }
+    // An alias routes to the canonical user of its userId; other events to their own user's.
+    const alias = aliasTarget(raw);
+    const target = alias ? alias.to : raw.userKey;
+    const canonical = identity.canonicalNow(seq, target);
+    if (canonical !== undefined) return applyEvent(seq, raw, alias, canonical);
+    return identity.canonicalAt(seq, target).then((c) => applyEvent(seq, raw, alias, c));
   };
 
   const queue: Prepared[] = [];
@@ -279,14 +313,18 @@ export async function replayPass(
     if (counts.read % PROGRESS_EVERY === 0) opts.onProgress?.(counts.read);
     queue.push(prepare(m));
     if (queue.length - head >= LOOKAHEAD) {
-      await apply(queue[head++] as Prepared);
+      const waiting = apply(queue[head++] as Prepared);
+      if (waiting) await waiting;
       if (head >= LOOKAHEAD) {
         queue.splice(0, head);
         head = 0;
       }
     }
   }
-  while (head < queue.length) await apply(queue[head++] as Prepared);
+  while (head < queue.length) {
+    const waiting = apply(queue[head++] as Prepared);
+    if (waiting) await waiting;
+  }
   opts.onProgress?.(counts.read);
   // The clock runs on to the end of the window: deadlines up to it resolve, later ones stay.
   await fireBefore(opts.window.until, true);

@@ -22,7 +22,7 @@ import { withBus } from './connect.js';
 import { readText } from './files.js';
 import { CliError, type CliIo, type ExitCode } from './io.js';
 import { formatIssue } from './issues.js';
-import { ReplayIdentity } from './replay-identity.js';
+import { PROFILE_CACHE_SIZE, ReplayIdentity, storedProfileKeys } from './replay-identity.js';
 import { journalLine, progressLine } from './replay-render.js';
 import { replayPass, type ReplayPassOptions, type SideResult } from './replay-run.js';
 import { openEventWindow } from './replay-window.js';
@@ -56,6 +56,9 @@ Example:
 
 export const REPLAY_BANNER =
   'cairn replay: a dry run on recorded events; nothing is sent, no live instance is read or written';
+
+/** Characters of --out lines gathered before a write. */
+const OUT_CHUNK = 64 * 1024;
 
 /** Users whose differing outcome is shown with its journal lines. */
 export const COMPARE_SHOWN = 20;
@@ -199,7 +202,8 @@ async function runReplay(io: CliIo, bus: Bus, config: Config, plan: Plan): Promi
   const primary = plan.draft ? await draftJourney(bus, plan.draft) : await storedJourney(bus, plan.ref);
   const compared = plan.compare === undefined ? undefined : await storedJourney(bus, plan.compare);
   const journeys = compared ? [primary, compared] : [primary];
-  const kv = plan.profiles ? await bus.kv(BUCKETS.profiles) : undefined;
+  const kv = plan.profiles ? await bus.store(BUCKETS.profiles) : undefined;
+  const storedKeys = plan.profiles ? await storedProfileKeys(await bus.kv(BUCKETS.profiles)) : undefined;
   const dedupeWindowMs = Math.max(config.dedupeWindowMs, config.ingestDedupeWindowMs);
 
   const label = (j: CompiledJourney, draft: boolean): string =>
@@ -218,7 +222,7 @@ async function runReplay(io: CliIo, bus: Bus, config: Config, plan: Plan): Promi
       return await replayPass(window.messages, {
         journeys,
         window: plan.window,
-        identity: new ReplayIdentity(kv),
+        identity: new ReplayIdentity(kv, PROFILE_CACHE_SIZE, storedKeys),
         dedupeWindowMs,
         ...(plan.users ? { users: plan.users } : {}),
         ...(progress ? { onProgress: progress.update } : {}),
@@ -229,19 +233,28 @@ async function runReplay(io: CliIo, bus: Bus, config: Config, plan: Plan): Promi
     }
   };
 
+  // Sends are written in chunks of about OUT_CHUNK characters: one write per line costs more
+  // than the line.
+  let chunk = '';
   const first = await pass({
     fingerprints: compared !== undefined,
     ...(out
       ? {
           onSend: (side, send) => {
             if (side !== 0) return;
-            out.write(`${JSON.stringify(send)}\n`);
+            chunk += `${JSON.stringify(send)}\n`;
+            if (chunk.length >= OUT_CHUNK) {
+              out.write(chunk);
+              chunk = '';
+            }
           },
         }
       : {}),
   });
-  if (out)
+  if (out) {
+    if (chunk !== '') out.write(chunk);
     await new Promise<void>((done, fail) => out.end((err?: Error | null) => (err ? fail(err) : done())));
+  }
 
   const { counts, sides } = first;
   io.out(
