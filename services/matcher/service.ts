@@ -24,6 +24,7 @@ import { ownedPartitions } from '../../libs/config/index.js';
 import { startConsumerGauges, type ServiceContext } from '../../libs/telemetry/index.js';
 import type { ApplyContext } from './apply.js';
 import { archiveHandler } from './archive.js';
+import { cachedDecoder } from './decode.js';
 import { JourneyCatalog, UnknownVersionError } from './catalog.js';
 import { eventHandler } from './event.js';
 import { startInsight } from './insight.js';
@@ -53,27 +54,18 @@ type Decoded =
   | { kind: 'bad'; error: Error };
 
 /** Decodes once per message: keyOf needs the user key, the handler the rest. */
-function decoder(): (msg: JsMsg) => Decoded {
-  const cache = new WeakMap<JsMsg, Decoded>();
-  return (msg) => {
-    let d = cache.get(msg);
-    if (!d) {
-      try {
-        d = msg.subject.endsWith('.timer')
-          ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
-          : msg.subject.endsWith('.event')
-            ? { kind: 'event', value: MatchEventMessage.decode(msg.data) }
-            : msg.subject.endsWith('.archive')
-              ? { kind: 'archive', value: ArchiveNoticeMessage.decode(msg.data) }
-              : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) };
-      } catch (err) {
-        d = { kind: 'bad', error: err as Error };
-      }
-      cache.set(msg, d);
-    }
-    return d;
-  };
-}
+const decoder = (): ((msg: JsMsg) => Decoded) =>
+  cachedDecoder<Decoded>(
+    (msg) =>
+      msg.subject.endsWith('.timer')
+        ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
+        : msg.subject.endsWith('.event')
+          ? { kind: 'event', value: MatchEventMessage.decode(msg.data) }
+          : msg.subject.endsWith('.archive')
+            ? { kind: 'archive', value: ArchiveNoticeMessage.decode(msg.data) }
+            : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) },
+    (error) => ({ kind: 'bad', error }),
+  );
 
 export async function startMatcher(ctx: MatcherContext): Promise<Matcher> {
   const { config, bus, metrics } = ctx;

@@ -21,6 +21,7 @@ import {
 import type { Config } from '../../libs/config/index.js';
 import type { Logger, Metrics } from '../../libs/telemetry/index.js';
 import { UnknownVersionError } from './catalog.js';
+import { cachedDecoder } from './decode.js';
 import { partitionOfSubject } from './event.js';
 import { shadowEvent, shadowTimer, type ShadowContext } from './shadow.js';
 
@@ -33,25 +34,16 @@ type Decoded =
   | { kind: 'timer'; value: TimerRecord }
   | { kind: 'bad'; error: Error };
 
-function decoder(): (msg: JsMsg) => Decoded {
-  const cache = new WeakMap<JsMsg, Decoded>();
-  return (msg) => {
-    let d = cache.get(msg);
-    if (!d) {
-      try {
-        d = msg.subject.endsWith('.timer')
-          ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
-          : msg.subject.endsWith('.event')
-            ? { kind: 'event', value: ShadowEventMessage.decode(msg.data) }
-            : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) };
-      } catch (err) {
-        d = { kind: 'bad', error: err as Error };
-      }
-      cache.set(msg, d);
-    }
-    return d;
-  };
-}
+const decoder = (): ((msg: JsMsg) => Decoded) =>
+  cachedDecoder<Decoded>(
+    (msg) =>
+      msg.subject.endsWith('.timer')
+        ? { kind: 'timer', value: TimerMessage.decode(msg.data) }
+        : msg.subject.endsWith('.event')
+          ? { kind: 'event', value: ShadowEventMessage.decode(msg.data) }
+          : { kind: 'bad', error: new Error(`unexpected subject ${msg.subject}`) },
+    (error) => ({ kind: 'bad', error }),
+  );
 
 const userKeyOf = (d: Exclude<Decoded, { kind: 'bad' }>): string =>
   d.kind === 'event' ? d.value.event.userKey : d.value.userKey;

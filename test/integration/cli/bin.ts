@@ -83,3 +83,12 @@ export async function startUpBin(env: Record<string, string>): Promise<UpProcess
     },
   };
 }
+
+/** A journey forwarding every form to destination `sink` (the newcomer tests publish it). */
+export const FORWARD_JOURNEY = `id: forward
+name: Forward
+trigger: { event: form_submitted }
+entry: { mode: every_time, uniqueBy: messageId }
+steps:
+  - { id: send, type: send, to: [sink], event: Form Submitted }
+`;

@@ -8,16 +8,8 @@ import t from 'tap';
 
 import { waitUntil } from '../../helpers/bus.js';
 import { withNats } from '../../helpers/nats-server.js';
-import { cairnBin, startUpBin } from './bin.js';
+import { cairnBin, FORWARD_JOURNEY as JOURNEY, startUpBin } from './bin.js';
 import { REPO } from './helpers.js';
-
-const JOURNEY = `id: forward
-name: Forward
-trigger: { event: form_submitted }
-entry: { mode: every_time, uniqueBy: messageId }
-steps:
-  - { id: send, type: send, to: [sink], event: Form Submitted }
-`;
 
 void t.test("journey validate reports a typo'd key and an unknown next in one run", async (t) => {
   const dir = t.testdir({

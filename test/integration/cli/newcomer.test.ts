@@ -8,15 +8,7 @@ import t from 'tap';
 import { waitUntil } from '../../helpers/bus.js';
 import { startHttpSink } from '../../helpers/http-sink.js';
 import { withNats } from '../../helpers/nats-server.js';
-import { cairnBin, startUpBin } from './bin.js';
-
-const JOURNEY = `id: forward
-name: Forward
-trigger: { event: form_submitted }
-entry: { mode: every_time, uniqueBy: messageId }
-steps:
-  - { id: send, type: send, to: [sink], event: Form Submitted }
-`;
+import { cairnBin, FORWARD_JOURNEY as JOURNEY, startUpBin } from './bin.js';
 
 void t.test('cairn up is a development mode: a local sink receives deliveries, and it says so', async (t) => {
   const nats = await withNats(t);
