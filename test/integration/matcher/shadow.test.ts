@@ -333,12 +333,17 @@ void t.test('promote: the shadow becomes active; old instances finish, the shado
     'the shadow instance ended',
   );
   t.equal((await shadowInstance(bus, 'u1', 'c1'))?.endReason, 'shadow_ended');
-  const records = await journal(bus);
-  t.same(wouldSends(records), [], 'the ended shadow instance would send nothing');
-  t.ok(
-    records.some((r) => r.shadow && r.type === 'exited' && r.reason === 'shadow_ended'),
-    'its end is journaled, marked shadow',
+  // Its journal record follows the instance's commit (commit, then effects).
+  let records = await journal(bus);
+  await waitUntil(
+    async () => {
+      records = await journal(bus);
+      return records.some((r) => r.shadow && r.type === 'exited' && r.reason === 'shadow_ended');
+    },
+    10_000,
+    'its end journaled, marked shadow',
   );
+  t.same(wouldSends(records), [], 'the ended shadow instance would send nothing');
   t.equal(await shadowInstance(bus, 'u2', 'c2'), undefined, 'no shadow any more: u2 has no shadow instance');
   t.equal(sink.requests.length, 2, 'and nothing else was delivered');
 });
