@@ -129,7 +129,10 @@ void t.test('SIGKILL of sender, matcher and timer mid-journey loses and repeats 
     atKill.size < expected.length,
     `the sender died mid-flight (${atKill.size} of ${expected.length} deliveries had arrived)`,
   );
-  t.ok(purchasedAt < HOLD_S * 1_000, `the purchases were published ${purchasedAt} ms in, before the deadline`);
+  t.ok(
+    purchasedAt < HOLD_S * 1_000,
+    `the purchases were published ${purchasedAt} ms in, before the deadline`,
+  );
   await start('sender');
 
   // 4. The timer comes back after every deadline passed, and catches up.
