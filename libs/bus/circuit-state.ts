@@ -8,6 +8,7 @@ import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 
 import type { Bus } from './connection.js';
+import { listKvKeys } from './kv-keys.js';
 import { LeaseSchema } from './lease.js';
 import { BUCKETS } from './topology.js';
 
@@ -46,7 +47,7 @@ const RANK: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 
 /** Does any sender hold a live partition lease (`sender.<p>`, renewed within its lifetime)? */
 async function sendersLive(bus: Bus, now: number): Promise<boolean> {
   const kv = await bus.kv(BUCKETS.leases);
-  for await (const key of await kv.keys('sender.>')) {
+  for (const key of await listKvKeys(bus, BUCKETS.leases, 'sender.>')) {
     const e = await kv.get(key);
     if (!e || e.operation !== 'PUT') continue;
     const lease = LeaseSchema.safeParse(JSON.parse(new TextDecoder().decode(e.value)) as unknown);
@@ -56,9 +57,14 @@ async function sendersLive(bus: Bus, now: number): Promise<boolean> {
   return false;
 }
 
-async function liveReports(kv: KV, filter: string, now: number): Promise<Map<string, CircuitStateName[]>> {
+async function liveReports(
+  bus: Bus,
+  kv: KV,
+  filter: string,
+  now: number,
+): Promise<Map<string, CircuitStateName[]>> {
   const out = new Map<string, CircuitStateName[]>();
-  for await (const key of await kv.keys(filter)) {
+  for (const key of await listKvKeys(bus, BUCKETS.state, filter)) {
     const dest = key.split('.')[1];
     const e = await kv.get(key);
     if (dest === undefined || !e || e.operation !== 'PUT') continue;
@@ -85,7 +91,7 @@ export async function readCircuits(
   const kv = await bus.kv(BUCKETS.state);
   const filter =
     destinations.length === 1 ? `${CIRCUIT_KEY_PREFIX}.${destinations[0]}.>` : `${CIRCUIT_KEY_PREFIX}.>`;
-  const [reports, live] = await Promise.all([liveReports(kv, filter, now), sendersLive(bus, now)]);
+  const [reports, live] = await Promise.all([liveReports(bus, kv, filter, now), sendersLive(bus, now)]);
   const out = new Map<string, CircuitView>();
   for (const id of destinations) {
     const states = reports.get(id) ?? [];

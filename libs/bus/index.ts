@@ -212,3 +212,4 @@ export {
   readCircuits,
 } from './circuit-state.js';
 export type { CircuitReport, CircuitStateName, CircuitView } from './circuit-state.js';
+export { listKvKeys } from './kv-keys.js';

@@ -8,6 +8,7 @@ import {
   readJourneyVersion,
   type Bus,
   type JourneyHead,
+  listKvKeys,
 } from '../bus/index.js';
 import { countersKey, MAX_WINDOW_MS } from './counters.js';
 import { InsightCodes, InsightError } from './errors.js';
@@ -17,9 +18,8 @@ import type { JourneyStats, StatsQuery } from './types.js';
 
 /** The highest version of a journey that has shadow counts (undefined: none). */
 async function shadowVersionOf(bus: Bus, journeyId: string): Promise<number | undefined> {
-  const kv = await bus.kv(BUCKETS.stats);
   let best: number | undefined;
-  for await (const key of await kv.keys(`${journeyId}.*.shadow`)) {
+  for (const key of await listKvKeys(bus, BUCKETS.stats, `${journeyId}.*.shadow`)) {
     const n = Number(/^[^.]+\.v(\d+)\.shadow$/.exec(key)?.[1]);
     if (Number.isInteger(n) && (best === undefined || n > best)) best = n;
   }

@@ -55,11 +55,16 @@ void t.test('the admin API reports the sender circuit: closed, open, closed agai
   t.ok(shown && ['open', 'half_open'].includes(shown.circuit), `the list shows it too (${shown?.circuit})`);
 
   failing = false;
+  // A fresh job is the probe once the cooldown is over (the failed ones wait out their backoff,
+  // up to seconds per attempt on a loaded host).
+  const probe = job({ destination: 'flaky' });
+  await h.publishJob(probe);
+  jobs.push(probe);
   await waitFor('closed', 'closed again once a probe succeeds');
   const sent = await h.bus.kv(BUCKETS.sent);
   await waitUntil(
     async () => (await Promise.all(jobs.map((j) => sent.get(j.deliveryId)))).every((e) => e !== null),
-    30_000,
+    60_000,
     'every job delivered',
   );
   t.same([...seen].sort(), ['closed', 'open'].concat(seen.has('half_open') ? ['half_open'] : []).sort());
